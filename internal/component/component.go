@@ -1,0 +1,89 @@
+// Package component defines what a source, transform and sink is, and the
+// registry through which each implementation makes itself known.
+//
+// The core interfaces are deliberately small: a Source runs and emits
+// batches, a Transform processes one batch at a time, a Sink writes a batch
+// and reports per-event outcomes through the errors in outcome.go. Retrying,
+// batching, buffering and acknowledgement are the pipeline's job, so every
+// implementation gets them the same way. Optional behaviour (named outputs,
+// flushing on reload) is discovered by type assertion.
+package component
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/telemetry"
+)
+
+// Kind says which role a component plays in the graph.
+type Kind string
+
+// The three kinds.
+const (
+	KindSource    Kind = "source"
+	KindTransform Kind = "transform"
+	KindSink      Kind = "sink"
+)
+
+// Plural is the config section name of a kind ("sources").
+func (k Kind) Plural() string { return string(k) + "s" }
+
+// Emit passes a batch downstream. It blocks while downstream queues are full
+// (backpressure) and returns an error only when ctx is done. Ownership of the
+// batch, including the holder count of its ack token, passes to Emit.
+type Emit func(ctx context.Context, b *event.Batch) error
+
+// Source produces events until ctx is cancelled or its input ends.
+// Run returns nil on a clean end (EOF of a one-shot input, cancellation);
+// it waits for acknowledgement of what it emitted before returning when it
+// keeps checkpoints, so a restart neither loses nor repeats events.
+type Source interface {
+	Run(ctx context.Context, emit Emit) error
+}
+
+// Output passes a batch to one named output of a transform ("" is the
+// default output). Same contract as Emit.
+type Output func(ctx context.Context, output string, b *event.Batch) error
+
+// Transform processes one batch. It may modify the batch in place and pass it
+// on, drop events from it, split it, or emit nothing; the pipeline keeps the
+// ack token correct in every case. Process is called from one goroutine.
+type Transform interface {
+	Process(ctx context.Context, b *event.Batch, out Output) error
+}
+
+// Sink delivers batches to a destination. Write returns nil when every event
+// is durably taken; otherwise see Reject, Partial and ErrNotConnected.
+// Write is never called concurrently on one sink. Close flushes and releases
+// resources; it is called once.
+type Sink interface {
+	Write(ctx context.Context, b *event.Batch) error
+	Close(ctx context.Context) error
+}
+
+// Outputter is implemented by transforms with named outputs (route).
+type Outputter interface {
+	Outputs() []string
+}
+
+// Deps is everything a component may need from its surroundings. Nothing
+// else is global.
+type Deps struct {
+	// ID is the component's name in the config.
+	ID string
+	// Logger is tagged with the component's ID.
+	Logger *slog.Logger
+	// DataDir is this component's private directory under data_dir, for
+	// checkpoints and buffers. Components that use it create it.
+	DataDir string
+	// Metrics are the component's standard counters.
+	Metrics *telemetry.Component
+	// Acknowledgements reports whether the source should wait for end-to-end
+	// acknowledgement before committing checkpoints or answering clients.
+	Acknowledgements bool
+	// Once is set by `sluice run --once`: sources read to the end of their
+	// input and return instead of following it.
+	Once bool
+}

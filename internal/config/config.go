@@ -1,0 +1,128 @@
+// Package config loads sluice's YAML configuration: it interpolates
+// environment variables, decodes every component strictly into the typed
+// config its registered Spec provides, and checks the component graph.
+//
+// Every problem is reported with file:line:column, the component it concerns
+// and, where possible, a hint; all problems are collected, not just the
+// first. The result is a Config whose components carry their decoded options
+// and a hash of their settings, so a reload can tell which ones changed.
+package config
+
+import (
+	"github.com/sluice-log/sluice/internal/component"
+)
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	// File is the path the config was read from, for messages.
+	File string
+	// DataDir holds checkpoints and disk buffers.
+	DataDir string
+	// API is the HTTP listener for /metrics, /healthz and later the UI;
+	// nil when the config has no api section.
+	API *API
+	// Log configures sluice's own log.
+	Log Log
+	// Components lists sources, then transforms, then sinks, each sorted by ID.
+	Components []*Component
+}
+
+// Component is one configured source, transform or sink.
+type Component struct {
+	ID   string
+	Kind component.Kind
+	Type string
+	// Inputs are the resolved upstream references: component IDs, or
+	// "id.output" for a named output of a transform. Globs are expanded.
+	Inputs []string
+	// Acknowledgements (sources): wait for end-to-end acknowledgement.
+	Acknowledgements bool
+	// Buffer, Batch and Retry apply to sinks.
+	Buffer Buffer
+	Batch  Batch
+	Retry  Retry
+	// Options is the component's own typed config (a pointer from its Spec).
+	Options any
+	// Hash identifies the component's whole configuration; equal hashes mean
+	// a reload can keep the running instance.
+	Hash string
+	Line, Col int
+
+	inLine, inCol int // position of `inputs`, for graph errors
+}
+
+// Name returns "sources.id" style, as used in messages.
+func (c *Component) Name() string { return c.Kind.Plural() + "." + c.ID }
+
+// API configures the HTTP listener.
+type API struct {
+	// Listen is host:port, or unix:///path for a unix socket. Default 127.0.0.1:9580.
+	Listen string `yaml:"listen"`
+	// TLS enables HTTPS when cert and key are set.
+	TLS ServerTLS `yaml:"tls"`
+	// Auth protects every endpoint except /healthz.
+	Auth Auth `yaml:"auth"`
+}
+
+// ServerTLS is the TLS setup of a listener.
+type ServerTLS struct {
+	// Cert and Key are PEM files; both or neither.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// ClientCA, when set, requires clients to present a certificate signed by it.
+	ClientCA string `yaml:"client_ca"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t ServerTLS) Enabled() bool { return t.Cert != "" || t.Key != "" }
+
+// Auth lists who may use a listener.
+type Auth struct {
+	// Users maps user names to bcrypt password hashes, for HTTP basic auth.
+	Users map[string]Secret `yaml:"users"`
+	// Tokens are accepted as "Authorization: Bearer <token>".
+	Tokens []Secret `yaml:"tokens"`
+}
+
+// Enabled reports whether any credential is configured.
+func (a Auth) Enabled() bool { return len(a.Users) > 0 || len(a.Tokens) > 0 }
+
+// Log configures sluice's own log output (on stderr).
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Buffer is a sink's input buffer (SPEC §7).
+type Buffer struct {
+	// Type is memory (default) or disk.
+	Type string `yaml:"type"`
+	// MaxEvents bounds a memory buffer by event count. Default 10000.
+	MaxEvents int `yaml:"max_events"`
+	// MaxSize bounds the buffer in bytes. Default 64MiB for memory.
+	MaxSize ByteSize `yaml:"max_size"`
+	// WhenFull is block (default: backpressure to the sources) or
+	// drop_newest (new events are dropped and counted).
+	WhenFull string `yaml:"when_full"`
+}
+
+// Batch says how a sink groups events into one write.
+type Batch struct {
+	// MaxEvents per write. Default 1000.
+	MaxEvents int `yaml:"max_events"`
+	// MaxBytes per write. Default 1MiB.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// Timeout is how long a partial batch waits for more events. Default 1s.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Retry is how a sink retries transient failures. Retries never give up:
+// events are never dropped on a transient error (SPEC §7).
+type Retry struct {
+	// InitialBackoff is the first wait. Default 500ms.
+	InitialBackoff Duration `yaml:"initial_backoff"`
+	// MaxBackoff caps the exponential growth. Default 30s.
+	MaxBackoff Duration `yaml:"max_backoff"`
+}

@@ -1,0 +1,411 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/sluice-log/sluice/internal/component"
+)
+
+// Load reads and validates the config file at path, with environment
+// variables from os.LookupEnv.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse validates config text. name is used in messages.
+func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	p := &parser{file: name, lookup: lookup}
+	cfg := p.parse(data)
+	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool {
+			if p.errs[i].Line != p.errs[j].Line {
+				return p.errs[i].Line < p.errs[j].Line
+			}
+			return p.errs[i].Col < p.errs[j].Col
+		})
+		return nil, p.errs
+	}
+	return cfg, nil
+}
+
+type parser struct {
+	file   string
+	lookup func(string) (string, bool)
+	errs   ErrorList
+}
+
+func (p *parser) errorf(n *yaml.Node, comp, hint, format string, args ...any) {
+	e := &Error{File: p.file, Component: comp, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	if n != nil {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	p.errs = append(p.errs, e)
+}
+
+// topLevel is the file's shape; components are decoded separately so each
+// gets its own typed config.
+type topLevel struct {
+	DataDir    string               `yaml:"data_dir"`
+	API        *API                 `yaml:"api"`
+	Log        Log                  `yaml:"log"`
+	Sources    map[string]yaml.Node `yaml:"sources"`
+	Transforms map[string]yaml.Node `yaml:"transforms"`
+	Sinks      map[string]yaml.Node `yaml:"sinks"`
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func (p *parser) parse(data []byte) *Config {
+	var doc yaml.Node
+	if err := yaml.Load(data, &doc); err != nil {
+		p.yamlError(err, nil, "")
+		return nil
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		p.errs = append(p.errs, &Error{File: p.file, Msg: "config is empty", Hint: "see `sluice defaults` for a starting point"})
+		return nil
+	}
+	root := doc.Content[0]
+	p.interpolate(root)
+	var top topLevel
+	if err := root.Load(&top, yaml.WithKnownFields()); err != nil {
+		p.yamlError(err, reflect.TypeFor[topLevel](), "")
+	}
+	if len(p.errs) > 0 {
+		return nil
+	}
+	cfg := &Config{File: p.file, DataDir: top.DataDir, API: top.API, Log: top.Log}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "/var/lib/sluice"
+	}
+	p.checkLog(root, &cfg.Log)
+	if cfg.API != nil && cfg.API.Listen == "" {
+		cfg.API.Listen = "127.0.0.1:9580"
+	}
+	for _, sec := range []struct {
+		kind  component.Kind
+		nodes map[string]yaml.Node
+	}{{component.KindSource, top.Sources}, {component.KindTransform, top.Transforms}, {component.KindSink, top.Sinks}} {
+		for _, id := range sortedKeys(sec.nodes) {
+			n := sec.nodes[id]
+			if c := p.component(sec.kind, id, &n); c != nil {
+				cfg.Components = append(cfg.Components, c)
+			}
+		}
+	}
+	if len(p.errs) == 0 {
+		p.checkGraph(cfg, root)
+	}
+	return cfg
+}
+
+func (p *parser) checkLog(root *yaml.Node, l *Log) {
+	if l.Level == "" {
+		l.Level = "info"
+	}
+	if l.Format == "" {
+		l.Format = "text"
+	}
+	n := findKey(root, "log")
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		p.errorf(n, "log", "one of debug, info, warn, error", "unknown level %q", l.Level)
+	}
+	if l.Format != "text" && l.Format != "json" {
+		p.errorf(n, "log", "text or json", "unknown format %q", l.Format)
+	}
+}
+
+// interpolate replaces ${VAR} in every scalar, in place, so positions stay.
+func (p *parser) interpolate(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		v, err := Interpolate(n.Value, p.lookup)
+		if err != nil {
+			p.errorf(n, "", "", "%v", err)
+			return
+		}
+		if v != n.Value {
+			n.Value = v
+			// A quoted "${PORT}" stays a string; an unquoted one may become a number.
+			if n.Style == 0 {
+				n.Tag = ""
+			}
+		}
+		return
+	}
+	for _, c := range n.Content {
+		p.interpolate(c)
+	}
+}
+
+// common holds the keys every component of a kind may have besides its own.
+type common struct {
+	Type             string    `yaml:"type"`
+	Inputs           yaml.Node `yaml:"inputs"`
+	Acknowledgements *bool     `yaml:"acknowledgements"`
+	Buffer           Buffer    `yaml:"buffer"`
+	Batch            Batch     `yaml:"batch"`
+	Retry            Retry     `yaml:"retry"`
+}
+
+var commonKeys = map[component.Kind][]string{
+	component.KindSource:    {"type", "acknowledgements"},
+	component.KindTransform: {"type", "inputs"},
+	component.KindSink:      {"type", "inputs", "buffer", "batch", "retry"},
+}
+
+func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Component {
+	name := kind.Plural() + "." + id
+	if !idPattern.MatchString(id) {
+		p.errorf(n, name, "use letters, digits, _ and -", "invalid component name %q", id)
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, name, "", "expected a mapping with at least `type:`, got a %s", kindName(n))
+		return nil
+	}
+	own := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	com := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		dst := own
+		for _, k := range commonKeys[kind] {
+			if n.Content[i].Value == k {
+				dst = com
+			}
+		}
+		dst.Content = append(dst.Content, n.Content[i], n.Content[i+1])
+	}
+	var cm common
+	before := len(p.errs)
+	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
+		p.yamlError(err, nil, name)
+	}
+	if cm.Type == "" {
+		p.errorf(n, name, typesHint(kind), "missing `type`")
+		return nil
+	}
+	spec, ok := component.Lookup(kind, cm.Type)
+	if !ok {
+		p.errorf(findKey(n, "type"), name, typesHint(kind), "unknown %s type %q", kind, cm.Type)
+		return nil
+	}
+	opts := spec.NewConfig()
+	if err := own.Load(opts, yaml.WithKnownFields()); err != nil {
+		p.yamlError(err, reflect.TypeOf(opts).Elem(), name)
+	}
+	if len(p.errs) > before {
+		return nil
+	}
+	if v, ok := opts.(component.Validator); ok {
+		if err := v.Validate(); err != nil {
+			p.errorf(n, name, "", "%v", err)
+			return nil
+		}
+	}
+	c := &Component{ID: id, Kind: kind, Type: cm.Type, Options: opts, Line: n.Line, Col: n.Column,
+		Acknowledgements: cm.Acknowledgements == nil || *cm.Acknowledgements,
+		Buffer:           cm.Buffer, Batch: cm.Batch, Retry: cm.Retry}
+	if kind != component.KindSource {
+		c.Inputs = p.inputs(&cm.Inputs, n, name)
+		c.inLine, c.inCol = cm.Inputs.Line, cm.Inputs.Column
+	}
+	if kind == component.KindSink {
+		p.sinkDefaults(c, n, name)
+	}
+	c.Hash = hashNode(n)
+	return c
+}
+
+func (p *parser) inputs(in *yaml.Node, n *yaml.Node, name string) []string {
+	if in.Kind == 0 {
+		p.errorf(n, name, "add `inputs: [ <source or transform> ]`", "missing `inputs`")
+		return nil
+	}
+	var list []string
+	if in.Kind == yaml.ScalarNode {
+		list = []string{in.Value}
+	} else if err := in.Load(&list); err != nil {
+		p.errorf(in, name, "", "inputs must be a list of component names")
+		return nil
+	}
+	if len(list) == 0 {
+		p.errorf(in, name, "add at least one source or transform", "empty `inputs`")
+	}
+	return list
+}
+
+func (p *parser) sinkDefaults(c *Component, n *yaml.Node, name string) {
+	b := &c.Buffer
+	if b.Type == "" {
+		b.Type = "memory"
+	}
+	if b.MaxEvents == 0 {
+		b.MaxEvents = 10000
+	}
+	if b.MaxSize == 0 {
+		b.MaxSize = 64 << 20
+		if b.Type == "disk" {
+			b.MaxSize = 1 << 30
+		}
+	}
+	if b.WhenFull == "" {
+		b.WhenFull = "block"
+	}
+	if b.Type != "memory" && b.Type != "disk" {
+		p.errorf(findKey(n, "buffer"), name, "memory or disk", "unknown buffer type %q", b.Type)
+	}
+	if b.WhenFull != "block" && b.WhenFull != "drop_newest" {
+		p.errorf(findKey(n, "buffer"), name, "block or drop_newest", "unknown when_full %q", b.WhenFull)
+	}
+	if c.Batch.MaxEvents <= 0 {
+		c.Batch.MaxEvents = 1000
+	}
+	if c.Batch.MaxBytes <= 0 {
+		c.Batch.MaxBytes = 1 << 20
+	}
+	if c.Batch.Timeout == 0 {
+		c.Batch.Timeout = Duration(1e9)
+	}
+	if c.Retry.InitialBackoff == 0 {
+		c.Retry.InitialBackoff = Duration(500e6)
+	}
+	if c.Retry.MaxBackoff == 0 {
+		c.Retry.MaxBackoff = Duration(30e9)
+	}
+}
+
+func hashNode(n *yaml.Node) string {
+	out, err := yaml.Dump(n)
+	if err != nil {
+		out = []byte(fmt.Sprintf("%p", n)) // unreachable for parsed nodes; never equal
+	}
+	sum := sha256.Sum256(out)
+	return hex.EncodeToString(sum[:8])
+}
+
+var notFound = regexp.MustCompile(`^field (\S+) not found in type`)
+
+// yamlError converts a yaml error into positioned Errors; typ, when known,
+// lets an unknown key get a "did you mean" hint.
+func (p *parser) yamlError(err error, typ reflect.Type, comp string) {
+	var le *yaml.LoadErrors
+	if errors.As(err, &le) {
+		for _, e := range le.Errors {
+			p.loadError(e, typ, comp)
+		}
+		return
+	}
+	var one *yaml.LoadError
+	if errors.As(err, &one) {
+		p.loadError(one, typ, comp)
+		return
+	}
+	p.errs = append(p.errs, &Error{File: p.file, Component: comp, Msg: strings.TrimPrefix(err.Error(), "yaml: ")})
+}
+
+func (p *parser) loadError(e *yaml.LoadError, typ reflect.Type, comp string) {
+	out := &Error{File: p.file, Line: e.Mark.Line, Col: e.Mark.Column, Component: comp, Msg: e.Message}
+	if m := notFound.FindStringSubmatch(e.Message); m != nil {
+		out.Msg = fmt.Sprintf("unknown key %q", m[1])
+		if typ != nil {
+			out.Hint = keyHint(m[1], yamlKeys(typ), comp)
+		}
+	}
+	out.Msg = strings.Replace(out.Msg, "cannot construct", "cannot use", 1)
+	p.errs = append(p.errs, out)
+}
+
+func keyHint(bad string, keys []string, comp string) string {
+	if comp != "" {
+		kind := strings.TrimSuffix(comp[:strings.IndexByte(comp, '.')], "s")
+		keys = append(keys, commonKeys[component.Kind(kind)]...)
+	}
+	sort.Strings(keys)
+	best, bestD := "", 3
+	for _, k := range keys {
+		if d := editDistance(bad, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "valid keys: " + strings.Join(keys, ", ")
+}
+
+func yamlKeys(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	for f := range t.Fields() {
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func typesHint(k component.Kind) string {
+	return "known " + k.Plural() + ": " + strings.Join(component.Types(k), ", ")
+}
+
+func findKey(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return m
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return m
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

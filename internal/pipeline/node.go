@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/buffer"
+	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/telemetry"
+)
+
+// node is one running component instance. Transforms and sinks own an
+// input buffer; every node that produces events has a routing table from
+// output name to the nodes that consume it, swapped atomically on reload.
+type node struct {
+	cfg     *config.Component
+	impl    any // component.Source, Transform or Sink
+	metrics *telemetry.Component
+
+	in     buffer.Buffer // nil for sources
+	routes atomic.Pointer[routes]
+
+	// sendMu is held shared by every push into in, and exclusively while
+	// retiring the node, so that no push races with closing the input.
+	sendMu  sync.RWMutex
+	retired bool
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// routes maps an output name ("" is the default output) to its consumers.
+type routes map[string][]*node
+
+// push hands b to the node's input. It reports false, without taking b,
+// when the node has been retired by a reload; the caller then looks the
+// consumer up again.
+func (n *node) push(ctx context.Context, b *event.Batch) (bool, error) {
+	n.sendMu.RLock()
+	defer n.sendMu.RUnlock()
+	if n.retired {
+		return false, nil
+	}
+	n.metrics.EventsIn.Add(float64(len(b.Events)))
+	return true, n.in.Push(ctx, b)
+}
+
+// retire stops the node accepting input, waiting for pushes in flight.
+func (n *node) retire() {
+	n.sendMu.Lock()
+	n.retired = true
+	n.in.Close()
+	n.sendMu.Unlock()
+}
+
+// emit sends b to every consumer of one output of from. With several
+// consumers each gets its own copy, because transforms change events in
+// place; the ack token gains one holder per extra copy.
+func emit(ctx context.Context, from *node, output string, b *event.Batch) error {
+	if len(b.Events) == 0 {
+		b.Ack.Release(ack.Delivered)
+		return nil
+	}
+	from.metrics.EventsOut.Add(float64(len(b.Events)))
+	targets := (*from.routes.Load())[output]
+	if len(targets) == 0 {
+		// Nothing consumes this output (an unused route branch): done.
+		b.Ack.Release(ack.Delivered)
+		return nil
+	}
+	b.Ack.Retain(len(targets) - 1)
+	for i, t := range targets {
+		out := b
+		if i < len(targets)-1 {
+			out = b.Clone()
+		}
+		if err := pushTo(ctx, from, output, t, out); err != nil {
+			for range targets[i:] {
+				b.Ack.Release(ack.Abandoned)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// pushTo pushes into t, following t's replacement if a reload retired it.
+func pushTo(ctx context.Context, from *node, output string, t *node, b *event.Batch) error {
+	for t != nil {
+		ok, err := t.push(ctx, b)
+		if ok || err != nil {
+			return err
+		}
+		t = findByID((*from.routes.Load())[output], t.cfg.ID, t)
+	}
+	// The consumer was removed from the config: nobody wants these events.
+	b.Ack.Release(ack.Delivered)
+	return nil
+}
+
+func findByID(ns []*node, id string, not *node) *node {
+	for _, n := range ns {
+		if n.cfg.ID == id && n != not {
+			return n
+		}
+	}
+	return nil
+}
+
+// emitter returns the component.Emit of a source node.
+func (n *node) emitter() component.Emit {
+	return func(ctx context.Context, b *event.Batch) error {
+		return emit(ctx, n, "", b)
+	}
+}

@@ -1,0 +1,310 @@
+// Package pipeline runs a configured graph of components and changes it in
+// place on reload.
+//
+// Sources emit batches into the input buffers of the transforms and sinks
+// that list them; a full buffer blocks the emitter, so backpressure reaches
+// the sources and nothing is dropped unless a sink's buffer says
+// drop_newest. A reload starts new or changed components, switches every
+// routing table to the new graph at once, then retires the replaced
+// components upstream-first: sources stop (committing what was
+// acknowledged), transforms and sinks drain their inputs. Unchanged
+// components keep running throughout, and no event is lost.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/buffer"
+	"github.com/sluice-log/sluice/internal/buffer/memory"
+	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/telemetry"
+)
+
+// transformQueue is how many batches wait in front of a transform.
+const transformQueue = 8
+
+// Options are the pipeline's surroundings.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *telemetry.Registry
+	// Once makes sources read to the end of their input and stop.
+	Once bool
+	// BufferFactory builds a sink buffer other than memory (disk); nil
+	// allows memory buffers only.
+	BufferFactory func(c *config.Component, dir string, m *telemetry.Component) (buffer.Buffer, error)
+}
+
+// Pipeline is a running graph.
+type Pipeline struct {
+	opts Options
+
+	mu      sync.Mutex
+	cfg     *config.Config
+	nodes   map[string]*node
+	sources sync.WaitGroup // running source goroutines, for Wait
+
+	hardCtx    context.Context // cancelled only when draining must give up
+	hardCancel context.CancelFunc
+}
+
+// New returns an empty pipeline; Apply gives it a graph.
+func New(opts Options) *Pipeline {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pipeline{opts: opts, nodes: map[string]*node{}, hardCtx: ctx, hardCancel: cancel}
+}
+
+// Apply makes cfg the running graph. Components whose ID, configuration and
+// inputs are unchanged keep running; the rest are started or retired. If a
+// new component cannot be built, nothing changes and the error is returned.
+func (p *Pipeline) Apply(cfg *config.Config) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next := map[string]*node{}
+	var started []*node
+	for _, c := range cfg.Components {
+		if old, ok := p.nodes[c.ID]; ok && sameComponent(old.cfg, c) {
+			next[c.ID] = old
+			continue
+		}
+		n, err := p.build(cfg, c)
+		if err != nil {
+			for _, s := range started {
+				p.discard(s)
+			}
+			return fmt.Errorf("building %s: %w", c.Name(), err)
+		}
+		next[c.ID] = n
+		started = append(started, n)
+	}
+	// Route every node of the new graph; retired nodes keep draining into
+	// their replacement's consumers, or into their old ones if removed.
+	newRoutes := routeTable(cfg, next)
+	for id, n := range next {
+		r := newRoutes[id]
+		n.routes.Store(&r)
+	}
+	var retiring []*node
+	for _, c := range topoOrder(p.cfg) {
+		old := p.nodes[c.ID]
+		if next[c.ID] == old {
+			continue
+		}
+		if r, ok := newRoutes[c.ID]; ok {
+			old.routes.Store(&r)
+		}
+		retiring = append(retiring, old)
+	}
+	// Consumers start before the old sources stop, so those can still
+	// deliver and commit; a changed source is stopped before its
+	// replacement starts, so the two never read the same input at once.
+	for _, n := range started {
+		if n.cfg.Kind != component.KindSource {
+			p.start(n)
+		}
+	}
+	for _, n := range retiring {
+		if n.cfg.Kind == component.KindSource {
+			p.stop(n)
+		}
+	}
+	for _, n := range started {
+		if n.cfg.Kind == component.KindSource {
+			p.start(n)
+		}
+	}
+	for _, n := range retiring {
+		if n.cfg.Kind != component.KindSource {
+			p.stop(n)
+		}
+	}
+	p.cfg, p.nodes = cfg, next
+	return nil
+}
+
+func sameComponent(a, b *config.Component) bool {
+	if a.Kind != b.Kind || a.Hash != b.Hash || len(a.Inputs) != len(b.Inputs) {
+		return false
+	}
+	for i := range a.Inputs {
+		if a.Inputs[i] != b.Inputs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// routeTable computes, for every producing node, which nodes consume each
+// of its outputs.
+func routeTable(cfg *config.Config, nodes map[string]*node) map[string]routes {
+	t := map[string]routes{}
+	for _, c := range cfg.Components {
+		if c.Kind != component.KindSink {
+			t[c.ID] = routes{}
+		}
+	}
+	for _, c := range cfg.Components {
+		for _, in := range c.Inputs {
+			id, output := splitInput(in, t)
+			t[id][output] = append(t[id][output], nodes[c.ID])
+		}
+	}
+	return t
+}
+
+// splitInput turns "route.errors" into ("route", "errors"); a plain ID is
+// the default output. IDs cannot contain dots, so the first dot splits.
+func splitInput(in string, t map[string]routes) (string, string) {
+	if _, ok := t[in]; ok {
+		return in, ""
+	}
+	for i := 0; i < len(in); i++ {
+		if in[i] == '.' {
+			return in[:i], in[i+1:]
+		}
+	}
+	return in, ""
+}
+
+func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error) {
+	spec, ok := component.Lookup(c.Kind, c.Type)
+	if !ok {
+		return nil, fmt.Errorf("unknown %s type %q", c.Kind, c.Type)
+	}
+	m := p.opts.Metrics.Component(string(c.Kind), c.Type, c.ID)
+	deps := component.Deps{
+		ID:               c.ID,
+		Logger:           p.opts.Logger.With("component", c.Name()),
+		DataDir:          filepath.Join(cfg.DataDir, c.Kind.Plural(), c.ID),
+		Metrics:          m,
+		Acknowledgements: c.Acknowledgements,
+		Once:             p.opts.Once,
+	}
+	impl, err := spec.Build(c.Options, deps)
+	if err != nil {
+		return nil, err
+	}
+	n := &node{cfg: c, impl: impl, metrics: m, done: make(chan struct{})}
+	empty := routes{}
+	n.routes.Store(&empty)
+	switch c.Kind {
+	case component.KindTransform:
+		n.in = memory.New(transformQueue*1000, 64<<20, false, m)
+	case component.KindSink:
+		if c.Buffer.Type == "memory" {
+			n.in = memory.New(c.Buffer.MaxEvents, int64(c.Buffer.MaxSize), c.Buffer.WhenFull == "drop_newest", m)
+			break
+		}
+		if p.opts.BufferFactory == nil {
+			return nil, fmt.Errorf("buffer type %q is not available", c.Buffer.Type)
+		}
+		if n.in, err = p.opts.BufferFactory(c, deps.DataDir, m); err != nil {
+			return nil, fmt.Errorf("opening %s buffer: %w", c.Buffer.Type, err)
+		}
+	}
+	return n, nil
+}
+
+// discard releases a node that was built but never started.
+func (p *Pipeline) discard(n *node) {
+	if s, ok := n.impl.(component.Sink); ok {
+		_ = s.Close(context.Background())
+	}
+	if n.in != nil {
+		n.in.Close()
+	}
+}
+
+func (p *Pipeline) start(n *node) {
+	log := p.opts.Logger.With("component", n.cfg.Name())
+	switch impl := n.impl.(type) {
+	case component.Source:
+		ctx, cancel := context.WithCancel(context.Background())
+		n.cancel = cancel
+		p.sources.Add(1)
+		go func() {
+			defer p.sources.Done()
+			defer close(n.done)
+			if err := impl.Run(ctx, n.emitter()); err != nil && !errors.Is(err, context.Canceled) {
+				n.metrics.Errors.Inc()
+				log.Error("source stopped", "error", err)
+			}
+		}()
+	case component.Transform:
+		go func() {
+			defer close(n.done)
+			p.runTransform(n, impl, log)
+		}()
+	case component.Sink:
+		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, retry: n.cfg.Retry, metrics: n.metrics, log: log}
+		go func() {
+			defer close(n.done)
+			r.run(p.hardCtx)
+			if err := impl.Close(p.hardCtx); err != nil {
+				log.Error("closing sink", "error", err)
+			}
+			// Anything still buffered after a hard stop is abandoned.
+			for {
+				b, err := n.in.Pop(context.Background())
+				if err != nil {
+					break
+				}
+				b.Ack.Release(ack.Abandoned)
+			}
+		}()
+	}
+}
+
+// runTransform feeds the transform until its input is closed and drained.
+func (p *Pipeline) runTransform(n *node, t component.Transform, log *slog.Logger) {
+	out := func(ctx context.Context, output string, b *event.Batch) error {
+		b.Ack.Retain(1)
+		return emit(ctx, n, output, b)
+	}
+	for {
+		b, err := n.in.Pop(p.hardCtx)
+		if err != nil {
+			return
+		}
+		tok := b.Ack
+		if err := t.Process(p.hardCtx, b, out); err != nil {
+			n.metrics.Errors.Inc()
+			log.Error("transform failed", "error", err)
+			tok.Release(ack.Abandoned)
+			continue
+		}
+		tok.Release(ack.Delivered)
+	}
+}
+
+// stop retires a node and waits until it has drained.
+func (p *Pipeline) stop(n *node) {
+	if n.cancel != nil {
+		n.cancel()
+	} else {
+		n.retire()
+	}
+	<-n.done
+}
+
+// Wait blocks until every source has finished (as in --once mode, or when
+// stdin reaches EOF).
+func (p *Pipeline) Wait() { p.sources.Wait() }
+
+// Stop drains the whole graph: sources stop and commit, transforms and
+// sinks deliver what they hold. After grace, delivery is cut short and what
+// is left is abandoned, to be replayed by sources after a restart.
+func (p *Pipeline) Stop(grace time.Duration) {
+	t := time.AfterFunc(grace, p.hardCancel)
+	defer t.Stop()
+	_ = p.Apply(&config.Config{})
+	p.hardCancel()
+}

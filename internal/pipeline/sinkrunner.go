@@ -1,0 +1,188 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/buffer"
+	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/telemetry"
+)
+
+// sinkRunner moves batches from a sink's buffer into the sink: it groups
+// them up to the configured batch size, writes, and retries whatever the
+// sink reports as transient, with exponential backoff and jitter, forever.
+// Retrying is the runner's job so that no sink needs its own retry loop.
+type sinkRunner struct {
+	sink    component.Sink
+	buf     buffer.Buffer
+	batch   config.Batch
+	retry   config.Retry
+	metrics *telemetry.Component
+	log     *slog.Logger
+
+	carry *event.Batch // remainder of a batch split at max_events
+}
+
+// run delivers until the buffer is closed and drained, or ctx is done.
+func (r *sinkRunner) run(ctx context.Context) {
+	for {
+		b, err := r.next(ctx)
+		if err != nil {
+			return
+		}
+		r.deliver(ctx, b)
+	}
+}
+
+// next collects one write's worth of events: at least one batch, then more
+// until max_events or max_bytes is reached or batch.timeout passes.
+func (r *sinkRunner) next(ctx context.Context) (*event.Batch, error) {
+	first, err := r.pop(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := r.take(first, r.batch.MaxEvents)
+	if len(out.Events) >= r.batch.MaxEvents || r.carry != nil {
+		return out, nil
+	}
+	size := out.Size()
+	deadline, cancel := context.WithTimeout(ctx, r.batch.Timeout.D())
+	defer cancel()
+	tokens := []*ack.Token{out.Ack}
+	for len(out.Events) < r.batch.MaxEvents && int64(size) < int64(r.batch.MaxBytes) {
+		b, err := r.pop(deadline)
+		if err != nil {
+			break
+		}
+		part := r.take(b, r.batch.MaxEvents-len(out.Events))
+		out.Events = append(out.Events, part.Events...)
+		tokens = append(tokens, part.Ack)
+		size += part.Size()
+		if r.carry != nil {
+			break
+		}
+	}
+	out.Ack = ack.Join(tokens...)
+	return out, nil
+}
+
+func (r *sinkRunner) pop(ctx context.Context) (*event.Batch, error) {
+	if r.carry != nil {
+		b := r.carry
+		r.carry = nil
+		return b, nil
+	}
+	return r.buf.Pop(ctx)
+}
+
+// take returns up to max events of b, keeping the rest as carry. Both parts
+// hold the same token, retained once more for the split. The first part gets
+// its own array because next appends to it.
+func (r *sinkRunner) take(b *event.Batch, max int) *event.Batch {
+	if len(b.Events) <= max {
+		return b
+	}
+	b.Ack.Retain(1)
+	r.carry = &event.Batch{Events: b.Events[max:], Ack: b.Ack}
+	return &event.Batch{Events: append([]event.Event(nil), b.Events[:max]...), Ack: b.Ack}
+}
+
+// deliver writes b until every event is delivered or rejected. Only ctx
+// (hard shutdown) stops it early; the events are then abandoned, so their
+// sources replay them after a restart.
+func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
+	status := ack.Delivered
+	for attempt := 0; ; attempt++ {
+		err := r.sink.Write(ctx, b)
+		var rej *component.RejectError
+		var part *component.PartialError
+		switch {
+		case err == nil:
+			r.delivered(b)
+			b.Ack.Release(status)
+			return
+		case errors.As(err, &rej):
+			r.metrics.Rejected.Add(float64(len(b.Events)))
+			r.metrics.Errors.Inc()
+			r.log.Error("destination rejected events", "events", len(b.Events), "error", err)
+			b.Ack.Release(ack.Rejected)
+			return
+		case errors.As(err, &part) && len(part.Outcomes) == len(b.Events):
+			retry := r.split(b, part.Outcomes, &status)
+			if len(retry.Events) == 0 {
+				b.Ack.Release(status)
+				return
+			}
+			b = retry
+			r.log.Warn("retrying failed events", "events", len(b.Events), "error", err)
+		default:
+			r.metrics.Errors.Inc()
+			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)
+		}
+		r.metrics.Retries.Inc()
+		if !sleep(ctx, backoff(r.retry, attempt)) {
+			b.Ack.Release(ack.Abandoned)
+			return
+		}
+	}
+}
+
+// split counts the delivered and rejected events of a partial failure and
+// returns the ones to retry, holding the same token.
+func (r *sinkRunner) split(b *event.Batch, outcomes []component.Outcome, status *ack.Status) *event.Batch {
+	retry := &event.Batch{Ack: b.Ack}
+	ok := &event.Batch{}
+	for i, o := range outcomes {
+		switch o {
+		case component.OK:
+			ok.Events = append(ok.Events, b.Events[i])
+		case component.Retry:
+			retry.Events = append(retry.Events, b.Events[i])
+		case component.Reject:
+			r.metrics.Rejected.Inc()
+			*status = ack.Rejected
+		}
+	}
+	r.delivered(ok)
+	return retry
+}
+
+func (r *sinkRunner) delivered(b *event.Batch) {
+	r.metrics.EventsOut.Add(float64(len(b.Events)))
+	n := 0
+	for i := range b.Events {
+		n += len(b.Events[i].Message)
+	}
+	r.metrics.BytesOut.Add(float64(n))
+}
+
+// backoff is exponential with equal jitter: half the step is fixed, half random.
+func backoff(c config.Retry, attempt int) time.Duration {
+	d := c.InitialBackoff.D()
+	for i := 0; i < attempt && d < c.MaxBackoff.D(); i++ {
+		d *= 2
+	}
+	d = min(d, c.MaxBackoff.D())
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
