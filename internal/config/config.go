@@ -45,7 +45,7 @@ type Component struct {
 	Options any
 	// Hash identifies the component's whole configuration; equal hashes mean
 	// a reload can keep the running instance.
-	Hash string
+	Hash      string
 	Line, Col int
 
 	inLine, inCol int // position of `inputs`, for graph errors
