@@ -87,3 +87,9 @@ type Deps struct {
 	// input and return instead of following it.
 	Once bool
 }
+
+// Reopener is implemented by sinks that hold files open; SIGHUP makes them
+// reopen, for logrotate's postrotate hook.
+type Reopener interface {
+	Reopen()
+}

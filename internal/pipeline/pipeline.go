@@ -68,6 +68,10 @@ func New(opts Options) *Pipeline {
 func (p *Pipeline) Apply(cfg *config.Config) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Hold Wait open while sources are swapped, so it cannot return in the
+	// moment between an old source stopping and its replacement starting.
+	p.sources.Add(1)
+	defer p.sources.Done()
 	next := map[string]*node{}
 	var started []*node
 	for _, c := range cfg.Components {
@@ -307,4 +311,28 @@ func (p *Pipeline) Stop(grace time.Duration) {
 	defer t.Stop()
 	_ = p.Apply(&config.Config{})
 	p.hardCancel()
+}
+
+// Reopen asks every sink that holds files to reopen them (SIGHUP).
+func (p *Pipeline) Reopen() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, n := range p.nodes {
+		if r, ok := n.impl.(component.Reopener); ok {
+			r.Reopen()
+		}
+	}
+}
+
+// Sources reports how many sources are running.
+func (p *Pipeline) Sources() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, nd := range p.nodes {
+		if nd.cfg.Kind == component.KindSource {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,208 @@
+// Package app wires sluice together: it loads the config, builds the
+// pipeline and the API server, and turns signals into reloads and graceful
+// shutdowns. cmd/sluice parses flags and calls the functions here.
+package app
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"reflect"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sluice-log/sluice/internal/api"
+	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/logging"
+	"github.com/sluice-log/sluice/internal/pipeline"
+	"github.com/sluice-log/sluice/internal/telemetry"
+)
+
+//go:embed default.yaml
+var defaultConfig []byte
+
+// DefaultConfig returns the embedded default configuration text.
+func DefaultConfig() []byte { return defaultConfig }
+
+// Exit codes (SPEC §2).
+const (
+	ExitOK      = 0
+	ExitConfig  = 1
+	ExitRuntime = 2
+)
+
+// Build identifies the binary.
+type Build struct {
+	Version, Commit string
+}
+
+// VersionString is what `sluice version` prints.
+func (b Build) VersionString() string {
+	return fmt.Sprintf("sluice %s (commit %s, %s, %s/%s)", b.Version, b.Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// LoadConfig reads path, or the embedded default when path is "".
+func LoadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Parse("<embedded default>", defaultConfig, os.LookupEnv)
+	}
+	if path == "-" || path == "/dev/stdin" {
+		data, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading config from stdin: %w", err)
+		}
+		return config.Parse(path, data, os.LookupEnv)
+	}
+	return config.Load(path)
+}
+
+// RunOptions are the settings of `sluice run`.
+type RunOptions struct {
+	ConfigPath string
+	Once       bool
+	// Grace bounds how long shutdown waits for sinks to deliver.
+	Grace  time.Duration
+	Stderr io.Writer
+}
+
+// Run runs the pipeline until a signal or, with no running sources left
+// (stdin at EOF, --once), until everything is delivered. It returns the
+// process exit code.
+func Run(o RunOptions) int {
+	cfg, err := LoadConfig(o.ConfigPath)
+	if err != nil {
+		fmt.Fprintln(o.Stderr, err)
+		return ExitConfig
+	}
+	log := newLogger(o.Stderr, cfg.Log)
+	r := &runner{opts: o, log: log, reg: prometheus.NewRegistry()}
+	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r.pl = pipeline.New(pipeline.Options{Logger: log, Metrics: telemetry.New(r.reg), Once: o.Once, BufferFactory: bufferFactory(log)})
+	if err := r.pl.Apply(cfg); err != nil {
+		log.Error("starting pipeline", "error", err)
+		return ExitRuntime
+	}
+	if err := r.startAPI(cfg); err != nil {
+		log.Error("starting api", "error", err)
+		r.pl.Stop(o.Grace)
+		return ExitRuntime
+	}
+	r.cfg = cfg
+	log.Info("sluice started", "config", cfg.File, "components", len(cfg.Components))
+	return r.loop()
+}
+
+type runner struct {
+	opts RunOptions
+	log  *slog.Logger
+	reg  *prometheus.Registry
+	pl   *pipeline.Pipeline
+	cfg  *config.Config
+	api  *api.Server
+}
+
+func (r *runner) loop() int {
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+	sourcesDone := make(chan struct{})
+	if r.pl.Sources() > 0 {
+		go func() { r.pl.Wait(); close(sourcesDone) }()
+	}
+	for {
+		select {
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				r.reload()
+				continue
+			}
+			r.log.Info("shutting down: draining in-flight events", "signal", s.String())
+		case <-sourcesDone:
+			r.log.Info("all sources finished; delivering what is left")
+		}
+		r.shutdown()
+		return ExitOK
+	}
+}
+
+func (r *runner) shutdown() {
+	r.pl.Stop(r.opts.Grace)
+	if r.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = r.api.Shutdown(ctx)
+	}
+	r.log.Info("sluice stopped")
+}
+
+// reload applies a changed config; on any error the old one keeps running.
+func (r *runner) reload() {
+	r.log.Info("reloading config", "config", r.opts.ConfigPath)
+	r.pl.Reopen()
+	cfg, err := LoadConfig(r.opts.ConfigPath)
+	if err != nil {
+		var list config.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				r.log.Error("config error; keeping the running config", "error", e.Error())
+			}
+		} else {
+			r.log.Error("reloading config; keeping the running config", "error", err)
+		}
+		return
+	}
+	if cfg.DataDir != r.cfg.DataDir || cfg.Log != r.cfg.Log {
+		r.log.Warn("data_dir and log settings change only on restart")
+	}
+	if err := r.pl.Apply(cfg); err != nil {
+		r.log.Error("applying new config; keeping the running config", "error", err)
+		return
+	}
+	if !sameAPI(r.cfg.API, cfg.API) {
+		if r.api != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = r.api.Shutdown(ctx)
+			cancel()
+			r.api = nil
+		}
+		if err := r.startAPI(cfg); err != nil {
+			r.log.Error("restarting api", "error", err)
+		}
+	}
+	r.cfg = cfg
+	r.log.Info("config reloaded", "components", len(cfg.Components))
+}
+
+func (r *runner) startAPI(cfg *config.Config) error {
+	if cfg.API == nil {
+		return nil
+	}
+	s := api.New(*cfg.API, r.reg, func() error { return nil }, r.log.With("component", "api"))
+	if err := s.Start(); err != nil {
+		return err
+	}
+	r.api = s
+	return nil
+}
+
+func sameAPI(a, b *config.API) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return reflect.DeepEqual(*a, *b)
+}
+
+func newLogger(w io.Writer, l config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(l.Level))
+	return logging.New(w, level, l.Format == "json", 10*time.Second)
+}

@@ -1,0 +1,18 @@
+package app
+
+import (
+	"fmt"
+	"io"
+)
+
+// Validate checks the config at path and prints every problem; it returns
+// the exit code.
+func Validate(path string, stdout, stderr io.Writer) int {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitConfig
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d components)\n", cfg.File, len(cfg.Components))
+	return ExitOK
+}
