@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/sluice-log/sluice/internal/all"
 	"github.com/sluice-log/sluice/internal/app"
 	"github.com/sluice-log/sluice/internal/component"
-	_ "github.com/sluice-log/sluice/internal/all"
 )
 
 // Set by the linker: -ldflags "-X main.version=... -X main.commit=...".

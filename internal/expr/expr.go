@@ -17,6 +17,7 @@ import (
 
 	exprlang "github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
@@ -56,6 +57,9 @@ func Compile(src string) (*Program, error) {
 	}, functions()...)
 	prog, err := exprlang.Compile(src, opts...)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCalls(prog, p.declared); err != nil {
 		return nil, err
 	}
 	vars, all := collectVars(prog.Node(), p.declared)
@@ -147,6 +151,28 @@ func (p *Program) run(e *event.Event) (out any, err error) {
 		return nil, fmt.Errorf("evaluating %q: %w", p.src, err)
 	}
 	return out, nil
+}
+
+// checkCalls rejects calls of unknown functions, which expr accepts when
+// undefined variables are allowed and which would fail on every event.
+func checkCalls(prog *vm.Program, declared map[string]bool) error {
+	known := map[string]bool{}
+	for _, name := range functionNames {
+		known[name] = true
+	}
+	bad := ast.Find(prog.Node(), func(n ast.Node) bool {
+		c, ok := n.(*ast.CallNode)
+		if !ok {
+			return false
+		}
+		id, ok := c.Callee.(*ast.IdentifierNode)
+		return ok && !known[id.Value] && !declared[id.Value]
+	})
+	if bad == nil {
+		return nil
+	}
+	name := bad.(*ast.CallNode).Callee.(*ast.IdentifierNode).Value
+	return (&file.Error{Location: bad.Location(), Message: fmt.Sprintf("unknown function %s", name)}).Bind(prog.Source())
 }
 
 // declaredNames returns the names bound by `let` in tree; they are not

@@ -78,7 +78,7 @@ func TestBool(t *testing.T) {
 		{name: "cidr out", src: `cidr(ip, "10.0.0.0/8")`, fields: []event.Field{f("ip", event.String("192.168.1.1"))}, want: false},
 		{name: "cidr bad ip", src: `cidr(ip, "10.0.0.0/8")`, fields: []event.Field{f("ip", event.String("nope"))}, want: false},
 		{name: "cidr bad prefix", src: `cidr(ip, "10.0.0.0/99")`, fields: []event.Field{f("ip", event.String("10.0.0.1"))}, wantErr: true},
-		{name: "num", src: "num(status) ?? 0 > 400", fields: []event.Field{f("status", event.String("404"))}, want: true},
+		{name: "num", src: "(num(status) ?? 0) > 400", fields: []event.Field{f("status", event.String("404"))}, want: true},
 		{name: "num of junk", src: "num(status) == nil", fields: []event.Field{f("status", event.String("12ab"))}, want: true},
 		{name: "not a bool", src: "status", fields: []event.Field{f("status", event.Int(1))}, wantErr: true},
 	}
@@ -143,7 +143,8 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{name: "syntax", src: "status >>> 500", wantText: "(1:"},
 		{name: "unfinished", src: "status ==", wantText: "unexpected token"},
-		{name: "unknown function", src: "nosuch(status)", wantText: "nosuch"},
+		{name: "unknown function", src: "nosuch(status)", wantText: "unknown function nosuch (1:1)"},
+		{name: "unknown nested function", src: "status > 1 && f(x)", wantText: "unknown function f (1:15)"},
 		{name: "unbalanced", src: `(level == "x"`, wantText: "(1:"},
 		{name: "bad regexp", src: `message matches "("`, wantText: "missing closing"},
 		{name: "string condition", src: `"abc"`, condition: true, wantText: "not a boolean"},

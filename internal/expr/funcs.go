@@ -13,6 +13,9 @@ import (
 // built-ins (which already include lower, upper, split, trim, replace,
 // hasPrefix, int, float, len, now, duration, date, ... and the operators
 // matches, contains, startsWith, endsWith, in).
+// functionNames are the names functions adds.
+var functionNames = []string{"cidr", "num"}
+
 func functions() []exprlang.Option {
 	return []exprlang.Option{
 		exprlang.Function("cidr", cidr, new(func(string, string) bool)),

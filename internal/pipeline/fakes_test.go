@@ -198,7 +198,9 @@ func init() {
 			return &testSink{cfg: c, id: d.ID, seen: map[string]bool{}}, nil
 		}))
 	component.MustRegister(component.TransformSpec("testupper", "test transform",
-		func(c *testUpperConfig, d component.Deps) (component.Transform, error) { return &testUpper{cfg: c}, nil }))
+		func(c *testUpperConfig, d component.Deps) (component.Transform, error) {
+			return &testUpper{cfg: c}, nil
+		}))
 	component.MustRegister(component.TransformSpec("testsplit", "test router",
 		func(c *testSplitConfig, d component.Deps) (component.Transform, error) { return testSplit{}, nil }))
 }
