@@ -45,6 +45,11 @@ func (p *parser) checkGraph(cfg *Config, root *yaml.Node) {
 		var resolved []string
 		seen := map[string]bool{}
 		add := func(s string) {
+			// A transform with named outputs, referenced by its bare name,
+			// means its _unmatched output: the events no branch took.
+			if outputs[s+"._unmatched"] {
+				s += "._unmatched"
+			}
 			if !seen[s] {
 				seen[s] = true
 				resolved = append(resolved, s)

@@ -140,11 +140,9 @@ func (p *parser) interpolate(n *yaml.Node) {
 			return
 		}
 		if v != n.Value {
-			n.Value = v
-			// A quoted "${PORT}" stays a string; an unquoted one may become a number.
-			if n.Style == 0 {
-				n.Tag = ""
-			}
+			// Resolve the tag again, so that port: "${PORT}" (quoted because
+			// braces are special in flow mappings) can fill an integer field.
+			n.Value, n.Tag, n.Style = v, "", 0
 		}
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	exprlang "github.com/expr-lang/expr"
+
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
@@ -242,6 +244,24 @@ func BenchmarkBoolNestedAndRegexp(b *testing.B) {
 		ok, err := p.Bool(e)
 		if err != nil || !ok {
 			b.Fatal(ok, err)
+		}
+	}
+}
+
+// BenchmarkBoolEventMap is the naive approach for comparison: expr run on
+// the whole event converted with Event.Map.
+func BenchmarkBoolEventMap(b *testing.B) {
+	p, err := exprlang.Compile(`level == "error" && status >= 500`, exprlang.AllowUndefinedVariables())
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := testEvent(f("level", event.String("error")), f("status", event.Int(503)),
+		f("method", event.String("GET")), f("path", event.String("/api/users")), f("bytes", event.Int(1234)))
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := exprlang.Run(p, e.Map())
+		if err != nil || out != true {
+			b.Fatal(out, err)
 		}
 	}
 }

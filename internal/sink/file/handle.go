@@ -20,7 +20,8 @@ type handle struct {
 	info    os.FileInfo // of the open fd
 	pending []byte
 
-	lastUsed time.Time // for idle closing and LRU eviction
+	lastUsed uint64    // LRU clock value of the last use, for eviction
+	usedAt   time.Time // time of the last use, for idle closing
 	checked  time.Time // last comparison of path and fd identity
 	batch    uint64    // the last batch that touched this handle
 	err      error     // write error of the current batch, if any

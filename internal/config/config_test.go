@@ -1,0 +1,221 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/testutil"
+)
+
+// Fake components for config tests, so these tests do not depend on the
+// real ones.
+type fakeSourceConfig struct {
+	Path     string   `yaml:"path"`
+	Interval Duration `yaml:"interval"`
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	Password Secret   `yaml:"password"`
+	Port     int      `yaml:"port"`
+}
+
+func (c *fakeSourceConfig) Validate() error {
+	if c.Port < 0 {
+		return fmt.Errorf("port must not be negative")
+	}
+	return nil
+}
+
+type fakeRouteConfig struct {
+	Routes map[string]string `yaml:"routes"`
+}
+
+func (c *fakeRouteConfig) Outputs() []string {
+	out := []string{"_unmatched"}
+	for k := range c.Routes {
+		out = append(out, k)
+	}
+	return out
+}
+
+type fake struct{}
+
+func (fake) Run(context.Context, component.Emit) error                     { return nil }
+func (fake) Process(context.Context, *event.Batch, component.Output) error { return nil }
+func (fake) Write(context.Context, *event.Batch) error                     { return nil }
+func (fake) Close(context.Context) error                                   { return nil }
+
+func init() {
+	component.MustRegister(component.SourceSpec("cfgsrc", "fake",
+		func(*fakeSourceConfig, component.Deps) (component.Source, error) { return fake{}, nil }))
+	component.MustRegister(component.TransformSpec("cfgroute", "fake",
+		func(*fakeRouteConfig, component.Deps) (component.Transform, error) { return fake{}, nil }))
+	component.MustRegister(component.TransformSpec("cfgpass", "fake",
+		func(*struct{}, component.Deps) (component.Transform, error) { return fake{}, nil }))
+	component.MustRegister(component.SinkSpec("cfgsink", "fake",
+		func(*struct{}, component.Deps) (component.Sink, error) { return fake{}, nil }))
+}
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+func TestParseGood(t *testing.T) {
+	cfg, err := Parse("good.yaml", []byte(`
+data_dir: ${DIR:-/tmp/x}
+api: { listen: "127.0.0.1:${PORT}" }
+sources:
+  a: { type: cfgsrc, interval: 1m30s, max_bytes: 64KiB, password: "${PW}", port: "${PORT}" }
+  b: { type: cfgsrc }
+transforms:
+  r: { type: cfgroute, inputs: [a, "b*"], routes: { err: x } }
+  p: { type: cfgpass, inputs: [r.err] }
+sinks:
+  out: { type: cfgsink, inputs: [p, r], buffer: { max_size: 1MiB } }
+`), env(map[string]string{"PORT": "9999", "PW": "hunter2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Diff(t, "/tmp/x", cfg.DataDir)
+	testutil.Diff(t, "127.0.0.1:9999", cfg.API.Listen)
+	byID := map[string]*Component{}
+	for _, c := range cfg.Components {
+		byID[c.ID] = c
+	}
+	src := byID["a"].Options.(*fakeSourceConfig)
+	testutil.Diff(t, fakeSourceConfig{Interval: Duration(90e9), MaxBytes: 64 << 10, Password: "hunter2", Port: 9999}, *src)
+	testutil.Diff(t, []string{"a", "b"}, byID["r"].Inputs, nil)
+	testutil.Diff(t, []string{"p", "r._unmatched"}, byID["out"].Inputs)
+	testutil.Diff(t, ByteSize(1<<20), byID["out"].Buffer.MaxSize)
+	testutil.Diff(t, "block", byID["out"].Buffer.WhenFull)
+	if !byID["a"].Acknowledgements {
+		t.Error("acknowledgements should default to true")
+	}
+}
+
+func TestHashChangesWithConfig(t *testing.T) {
+	load := func(port string) map[string]string {
+		cfg, err := Parse("x", []byte("sources:\n  a: { type: cfgsrc, port: "+port+" }\n  b: { type: cfgsrc }\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, c := range cfg.Components {
+			m[c.ID] = c.Hash
+		}
+		return m
+	}
+	one, two := load("1"), load("2")
+	if one["a"] == two["a"] || one["b"] != two["b"] {
+		t.Errorf("hashes: %v vs %v", one, two)
+	}
+}
+
+// TestBadConfigs checks every testdata/bad/*.yaml: its first line is
+// "# want: <error text>", which must appear in the error exactly.
+func TestBadConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
+	if len(files) < 10 {
+		t.Fatalf("only %d bad configs found", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(data), "\n")
+			want, ok := strings.CutPrefix(first, "# want: ")
+			if !ok {
+				t.Fatalf("first line must be '# want: <error>'")
+			}
+			_, err = Parse(f, data, env(map[string]string{"SET": "1"}))
+			if err == nil {
+				t.Fatalf("no error, want %q", want)
+			}
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, want)
+			}
+		})
+	}
+}
+
+func TestSecretNeverPrinted(t *testing.T) {
+	cfg, err := Parse("s.yaml", []byte("sources:\n  a: { type: cfgsrc, password: topsecret }\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Components[0].Options.(*fakeSourceConfig)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s", *c, *c, *c, c.Password)} {
+		if strings.Contains(s, "topsecret") {
+			t.Errorf("secret leaked: %s", s)
+		}
+	}
+	if c.Password.Reveal() != "topsecret" {
+		t.Error("Reveal lost the value")
+	}
+}
+
+func TestInterpolate(t *testing.T) {
+	vars := env(map[string]string{"A": "x", "EMPTY": ""})
+	for _, tc := range []struct {
+		name, in, want, err string
+	}{
+		{"plain", "abc", "abc", ""},
+		{"var", "${A}", "x", ""},
+		{"default unused", "${A:-d}", "x", ""},
+		{"default used", "${B:-d}", "d", ""},
+		{"default for empty", "${EMPTY:-d}", "d", ""},
+		{"empty default", "${B:-}", "", ""},
+		{"escape", "$${A}", "${A}", ""},
+		{"bcrypt untouched", "$2y$10$abc", "$2y$10$abc", ""},
+		{"trailing dollar", "a$", "a$", ""},
+		{"unset", "${B}", "", "environment variable B is not set"},
+		{"unclosed", "${A", "", "unclosed ${"},
+		{"bad name", "${1A}", "", "invalid variable name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Interpolate(tc.in, vars)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.Diff(t, tc.want, got)
+		})
+	}
+}
+
+func FuzzInterpolate(f *testing.F) {
+	for _, s := range []string{"${A}", "$${A}", "${A:-x}", "a$b${", "${:-}", "$$$", "${A:-${B}}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := Interpolate(s, env(map[string]string{"A": "v"}))
+		if err == nil && !strings.Contains(s, "$") && out != s {
+			t.Fatalf("text without $ changed: %q -> %q", s, out)
+		}
+	})
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"10": 10, "1KiB": 1024, "1.5MiB": 3 << 19, "2GB": 2e9, "64k": 65536, "7B": 7} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("%s: got %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1", "1XB"} {
+		if _, err := ParseByteSize(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
