@@ -2,4 +2,6 @@
 // each registers itself in init.
 package all
 
-import ()
+import (
+	_ "github.com/sluice-log/sluice/internal/sink/blackhole"
+)

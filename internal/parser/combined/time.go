@@ -23,7 +23,7 @@ func ParseTime(b []byte) (time.Time, bool) {
 	zh, ok6 := num(b[22:24])
 	zm, ok7 := num(b[24:26])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month == 0 ||
-		day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 || zm > 59 {
+		day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 || zh > 24 || zm > 60 {
 		return time.Time{}, false
 	}
 	offset := int64(zh*3600 + zm*60)
@@ -49,35 +49,23 @@ func num(b []byte) (int, bool) {
 	return n, true
 }
 
-// monthIndex maps "Jan".."Dec" (case as logged) to 1..12, else 0.
+// monthIndex maps "Jan".."Dec", in any case as time.Parse does, to 1..12,
+// else 0.
 func monthIndex(a, b, c byte) int {
-	switch string([]byte{a, b, c}) {
-	case "Jan":
-		return 1
-	case "Feb":
-		return 2
-	case "Mar":
-		return 3
-	case "Apr":
-		return 4
-	case "May":
-		return 5
-	case "Jun":
-		return 6
-	case "Jul":
-		return 7
-	case "Aug":
-		return 8
-	case "Sep":
-		return 9
-	case "Oct":
-		return 10
-	case "Nov":
-		return 11
-	case "Dec":
-		return 12
+	key := uint32(a|0x20)<<16 | uint32(b|0x20)<<8 | uint32(c|0x20)
+	for i, m := range months {
+		if m == key {
+			return i + 1
+		}
 	}
 	return 0
+}
+
+var months = [12]uint32{
+	'j'<<16 | 'a'<<8 | 'n', 'f'<<16 | 'e'<<8 | 'b', 'm'<<16 | 'a'<<8 | 'r',
+	'a'<<16 | 'p'<<8 | 'r', 'm'<<16 | 'a'<<8 | 'y', 'j'<<16 | 'u'<<8 | 'n',
+	'j'<<16 | 'u'<<8 | 'l', 'a'<<16 | 'u'<<8 | 'g', 's'<<16 | 'e'<<8 | 'p',
+	'o'<<16 | 'c'<<8 | 't', 'n'<<16 | 'o'<<8 | 'v', 'd'<<16 | 'e'<<8 | 'c',
 }
 
 func daysIn(month, year int) int {
@@ -99,7 +87,11 @@ func daysFromCivil(y, m, d int) int64 {
 	if m <= 2 {
 		y--
 	}
-	era := y / 400 // y >= -1 here, and years are four digits
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
 	yoe := y - era*400
 	mp := (m + 9) % 12
 	doy := (153*mp+2)/5 + d - 1

@@ -1,0 +1,50 @@
+# sluice — the two commands a newcomer needs:
+#   make run    build sluice and run it on its embedded default config
+#   make test   run the whole test suite (installs the real peers it needs)
+
+GO       ?= go
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN      := bin/sluice
+# Integration and end-to-end tests get this much time in all.
+TEST_TIMEOUT ?= 20m
+
+.PHONY: build run test test-short test-deps lint bench fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sluice
+
+run: build
+	$(BIN) run
+
+test-deps:
+	scripts/install-test-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@cp go.mod /tmp/sluice-go.mod.bak; cp go.sum /tmp/sluice-go.sum.bak; $(GO) mod tidy; \
+	  if ! cmp -s go.mod /tmp/sluice-go.mod.bak || ! cmp -s go.sum /tmp/sluice-go.sum.bak; then \
+	    echo "go mod tidy changed go.mod/go.sum"; cp /tmp/sluice-go.mod.bak go.mod; cp /tmp/sluice-go.sum.bak go.sum; exit 1; fi
+	$(GO) run ./tools/gendocs -check
+
+# Fast tier: unit tests with the race detector.
+test-short:
+	$(GO) test -race -short -timeout 5m ./...
+
+# Everything: lint, the fast tier, then integration and end-to-end tests
+# against the built binary and real peer programs.
+test: test-deps lint build test-short
+	SLUICE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+bench: build
+	bench/run.sh
+
+# A short run of every fuzz target (FUZZTIME each).
+FUZZTIME ?= 15s
+fuzz:
+	scripts/fuzz-all.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin bench/out

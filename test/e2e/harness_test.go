@@ -1,0 +1,289 @@
+// Package e2e runs the built sluice binary against real files, pipes,
+// signals and HTTP servers, and counts every event in and out.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluice-log/sluice/internal/testutil"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// sluiceBin returns the binary under test: $SLUICE_BIN (as `make test`
+// sets it) or one built once for this run.
+func sluiceBin(t *testing.T) string {
+	t.Helper()
+	testutil.SkipIfShort(t)
+	if p := os.Getenv("SLUICE_BIN"); p != "" {
+		return p
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sluice-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sluice")
+		cmd := exec.Command("go", "build", "-o", binPath, "../../cmd/sluice")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// proc is a running sluice.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan struct{}
+	exit   int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs `sluice run -c cfg` with extra args; stdin may be nil.
+func start(t *testing.T, cfg string, stdin io.Reader, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(sluiceBin(t), append([]string{"run", "-c", cfg}, args...)...)
+	p := &proc{t: t, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	cmd.Stdout = p.stderr
+	cmd.Stdin = stdin
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		p.exit = cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("sluice output:\n%s", p.stderr.String())
+		}
+	})
+	return p
+}
+
+// stop sends sig and waits for exit, returning the exit code.
+func (p *proc) stop(sig syscall.Signal) int {
+	p.t.Helper()
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.t.Fatalf("sluice did not exit within 60s of %v", sig)
+	}
+	return p.exit
+}
+
+// wait waits for the process to exit by itself.
+func (p *proc) wait(d time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		p.t.Fatalf("sluice did not exit within %v", d)
+	}
+	return p.exit
+}
+
+// rssKiB reads the resident set size of the process.
+func (p *proc) rssKiB() int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.Fields(v)[0])
+			return n
+		}
+	}
+	return 0
+}
+
+// metric scrapes one sample (name with labels, as printed) from /metrics.
+func metric(t *testing.T, addr, prefix string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("scraping metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, prefix) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return sum
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitFor polls cond every 20ms until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// countLines counts the lines of every file matching glob, per line.
+func readLines(t *testing.T, glob string) map[string]int {
+	t.Helper()
+	seen := map[string]int{}
+	files, _ := filepath.Glob(glob)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if l != "" {
+				seen[l]++
+			}
+		}
+	}
+	return seen
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lineWriter appends numbered lines to a file.
+type lineWriter struct {
+	t    *testing.T
+	path string
+	f    *os.File
+	next int
+}
+
+func newLineWriter(t *testing.T, path string) *lineWriter {
+	w := &lineWriter{t: t, path: path}
+	w.reopen()
+	t.Cleanup(func() { w.f.Close() })
+	return w
+}
+
+func (w *lineWriter) reopen() {
+	if w.f != nil {
+		w.f.Close()
+	}
+	f, err := os.OpenFile(w.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.f = f
+}
+
+// write appends n lines in one write call per 100 lines.
+func (w *lineWriter) write(n int) {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "line-%07d some payload to make the line a realistic length\n", w.next)
+		w.next++
+		if b.Len() > 8<<10 || i == n-1 {
+			if _, err := w.f.WriteString(b.String()); err != nil {
+				w.t.Fatal(err)
+			}
+			b.Reset()
+		}
+	}
+}
+
+// checkExactlyOnce asserts that lines 0..n-1 each appear once in seen.
+func checkExactlyOnce(t *testing.T, seen map[string]int, n int, allowDup bool) (dups int) {
+	t.Helper()
+	missing := 0
+	for i := 0; i < n; i++ {
+		l := fmt.Sprintf("line-%07d some payload to make the line a realistic length", i)
+		switch c := seen[l]; {
+		case c == 0:
+			if missing < 5 {
+				t.Errorf("missing %q", l)
+			}
+			missing++
+		case c > 1:
+			dups += c - 1
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d lines missing", missing, n)
+	}
+	if len(seen) > n {
+		t.Errorf("%d unexpected lines", len(seen)-n)
+	}
+	if dups > 0 && !allowDup {
+		t.Errorf("%d duplicated lines", dups)
+	}
+	return dups
+}

@@ -1,0 +1,18 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+)
+
+func mkdir(p string) error { return os.MkdirAll(p, 0o755) }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func readFile(t interface{ Fatal(...any) }, p string) string {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
