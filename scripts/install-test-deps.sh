@@ -12,6 +12,10 @@ declare -A want=(
   [openssl]=openssl
 )
 
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+SUDO_APT="env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends --no-upgrade"
+
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
@@ -19,15 +23,29 @@ done
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing test dependencies: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO=sudo
   if command -v apt-get >/dev/null 2>&1; then
     $SUDO apt-get update -qq || true
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends --no-upgrade "${missing[@]}" || true
+    $SUDO_APT "${missing[@]}" || true
+  fi
+fi
+
+# The rtail npm client, for the rtail source's integration test.
+RTAIL_DIR="${HOME}/.cache/sluice-peers/rtail"
+if [ ! -x "$RTAIL_DIR/node_modules/.bin/rtail" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    $SUDO_APT nodejs npm || true
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    echo "installing the rtail npm client into $RTAIL_DIR"
+    mkdir -p "$RTAIL_DIR" && npm install --prefix "$RTAIL_DIR" --no-audit --no-fund --loglevel=error rtail >/dev/null || true
   fi
 fi
 
 fail=0
+if [ ! -x "$RTAIL_DIR/node_modules/.bin/rtail" ]; then
+  echo "missing test dependency: the rtail npm client (npm install --prefix $RTAIL_DIR rtail)" >&2
+  fail=1
+fi
 for cmd in "${!want[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1; then
     echo "missing test dependency: $cmd (Debian package ${want[$cmd]})" >&2
