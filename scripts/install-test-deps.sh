@@ -10,6 +10,8 @@ declare -A want=(
   [socat]=socat
   [curl]=curl
   [openssl]=openssl
+  [journalctl]=systemd
+  [/lib/systemd/systemd-journal-remote]=systemd-journal-remote
 )
 
 SUDO=""
