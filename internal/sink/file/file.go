@@ -103,6 +103,8 @@ type Sink struct {
 	pathBuf []byte    // rendered path of the current event
 	touched []*handle // handles with pending data in the current batch
 	owners  []*handle // the handle of each event of the current batch
+	failed  []byte    // path that failed to open in the current batch
+	failErr error     // and why, so its other events do not retry the open
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -152,6 +154,7 @@ func (s *Sink) Write(_ context.Context, b *event.Batch) error {
 	s.seq++
 	now := time.Now()
 	s.touched, s.owners = s.touched[:0], s.owners[:0]
+	s.failed, s.failErr = s.failed[:0], nil
 	var firstErr error
 	for i := range b.Events {
 		e := &b.Events[i]
@@ -196,8 +199,12 @@ func (s *Sink) handleFor(e *event.Event, now time.Time) (*handle, error) {
 		}
 	}
 	if h == nil {
+		if s.failErr != nil && string(s.failed) == string(s.pathBuf) {
+			return nil, s.failErr
+		}
 		var err error
 		if h, err = s.open(string(s.pathBuf), now); err != nil {
+			s.failed, s.failErr = append(s.failed[:0], s.pathBuf...), err
 			return nil, err
 		}
 	}
