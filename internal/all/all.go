@@ -4,4 +4,10 @@ package all
 
 import (
 	_ "github.com/sluice-log/sluice/internal/sink/blackhole"
+	_ "github.com/sluice-log/sluice/internal/sink/file"
+	_ "github.com/sluice-log/sluice/internal/sink/http"
+	_ "github.com/sluice-log/sluice/internal/sink/stdout"
+	_ "github.com/sluice-log/sluice/internal/source/http"
+	_ "github.com/sluice-log/sluice/internal/source/journald"
+	_ "github.com/sluice-log/sluice/internal/source/rtail"
 )
