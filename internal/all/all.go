@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/sluice-log/sluice/internal/sink/blackhole"
+	_ "github.com/sluice-log/sluice/internal/sink/elasticsearch"
 	_ "github.com/sluice-log/sluice/internal/sink/file"
 	_ "github.com/sluice-log/sluice/internal/sink/http"
 	_ "github.com/sluice-log/sluice/internal/sink/stdout"

@@ -1,0 +1,130 @@
+package elasticsearch
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/drainurl"
+)
+
+// Config configures the elasticsearch sink.
+type Config struct {
+	// URL is the cluster: a drain URL (es+https://user:pass@host:9200/index?auth=basic|bearer|apikey,
+	// es://, elasticsearch://, es+http://) or a plain http(s)://host:port.
+	URL string `yaml:"url"`
+	// Index names the target index; strftime verbs (%Y.%m.%d, from the
+	// event's timestamp) and {{ .field }} references are allowed. Default:
+	// the drain URL's path, else sluice-%Y.%m.%d. Rendered names are lowercased.
+	Index string `yaml:"index"`
+	// Auth sets credentials when the URL has none.
+	Auth Auth `yaml:"auth"`
+	// TLS verifies the cluster with a custom CA; insecure_skip_verify is opt-in.
+	TLS TLS `yaml:"tls"`
+	// Compression is gzip (default) or none.
+	Compression string `yaml:"compression"`
+	// Timeout bounds one bulk request. Default 60s.
+	Timeout config.Duration `yaml:"timeout"`
+	// IDField names a field whose value is the document _id. Default: an id
+	// derived from the event's content, so a retried batch does not create
+	// duplicates.
+	IDField string `yaml:"id_field"`
+	// Pipeline is an ingest pipeline to run on every document.
+	Pipeline string `yaml:"pipeline"`
+	// DeadLetter is a file that receives, as JSON lines, the documents the
+	// cluster refused for good (mapping errors), with the reason.
+	DeadLetter string `yaml:"dead_letter"`
+}
+
+// Auth is how the sink authenticates when the URL does not say.
+type Auth struct {
+	// User and Password for basic auth.
+	User     string        `yaml:"user"`
+	Password config.Secret `yaml:"password"`
+	// Token is sent as "Authorization: Bearer <token>".
+	Token config.Secret `yaml:"token"`
+	// APIKey is sent as "Authorization: ApiKey <key>" (base64 id:key, as
+	// Elasticsearch hands it out).
+	APIKey config.Secret `yaml:"api_key"`
+}
+
+// TLS is the client side of TLS.
+type TLS struct {
+	// CA is a PEM file of certificates to trust instead of the system's.
+	CA string `yaml:"ca"`
+	// InsecureSkipVerify disables certificate checks. Never in production.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Defaults implements component.Defaulter.
+func (c *Config) Defaults() {
+	c.Compression = "gzip"
+	c.Timeout = config.Duration(60 * time.Second)
+}
+
+// Validate implements component.Validator.
+func (c *Config) Validate() error {
+	if c.URL == "" {
+		return errors.New("url is required")
+	}
+	if _, err := c.endpoint(); err != nil {
+		return err
+	}
+	if c.Compression != "gzip" && c.Compression != "none" {
+		return fmt.Errorf("compression must be gzip or none, not %q", c.Compression)
+	}
+	return nil
+}
+
+// endpoint resolves the URL into where to send and how to authenticate.
+type endpoint struct {
+	base   string // scheme://host:port
+	index  string
+	ca     string
+	auth   string // Authorization header; secret
+	secret []string
+	insec  bool
+}
+
+func (c *Config) endpoint() (*endpoint, error) {
+	u := c.URL
+	if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+		u = "es+" + u
+	}
+	d, err := drainurl.Parse(u)
+	if err != nil {
+		return nil, err
+	}
+	if d.Sink != drainurl.Elasticsearch {
+		return nil, fmt.Errorf("url %s is not an elasticsearch drain", d)
+	}
+	ep := &endpoint{base: d.URL(), index: d.Path, ca: d.CA, insec: d.Insecure}
+	if c.Index != "" {
+		ep.index = c.Index
+	}
+	if ep.index == "" {
+		ep.index = "sluice-%Y.%m.%d"
+	}
+	if c.TLS.CA != "" {
+		ep.ca = c.TLS.CA
+	}
+	ep.insec = ep.insec || c.TLS.InsecureSkipVerify
+	user, pass, auth := d.User, d.Password.Reveal(), d.Auth
+	switch {
+	case auth == "bearer":
+		ep.auth, ep.secret = "Bearer "+pass, []string{pass}
+	case auth == "apikey":
+		ep.auth, ep.secret = "ApiKey "+pass, []string{pass}
+	case user != "" || pass != "":
+		ep.auth, ep.secret = basic(user, pass), []string{pass}
+	case c.Auth.APIKey != "":
+		ep.auth, ep.secret = "ApiKey "+c.Auth.APIKey.Reveal(), []string{c.Auth.APIKey.Reveal()}
+	case c.Auth.Token != "":
+		ep.auth, ep.secret = "Bearer "+c.Auth.Token.Reveal(), []string{c.Auth.Token.Reveal()}
+	case c.Auth.User != "":
+		ep.auth, ep.secret = basic(c.Auth.User, c.Auth.Password.Reveal()), []string{c.Auth.Password.Reveal()}
+	}
+	return ep, nil
+}
