@@ -106,6 +106,13 @@ type Buffer struct {
 	// WhenFull is block (default: backpressure to the sources) or
 	// drop_newest (new events are dropped and counted).
 	WhenFull string `yaml:"when_full"`
+	// Fsync is the disk buffer's durability policy: always (default; a
+	// batch is acknowledged upstream once fsynced, syncs are shared by
+	// concurrent batches), interval, or never (survives a crash of sluice,
+	// not of the machine).
+	Fsync string `yaml:"fsync"`
+	// FsyncInterval is the sync period with fsync: interval. Default 100ms.
+	FsyncInterval Duration `yaml:"fsync_interval"`
 }
 
 // Batch says how a sink groups events into one write.

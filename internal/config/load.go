@@ -267,6 +267,13 @@ func (p *parser) sinkDefaults(c *Component, n *yaml.Node, name string) {
 	if b.Type != "memory" && b.Type != "disk" {
 		p.errorf(findKey(n, "buffer"), name, "memory or disk", "unknown buffer type %q", b.Type)
 	}
+	switch b.Fsync {
+	case "":
+		b.Fsync = "always"
+	case "always", "interval", "never":
+	default:
+		p.errorf(findKey(n, "buffer"), name, "always, interval or never", "unknown fsync policy %q", b.Fsync)
+	}
 	if b.WhenFull != "block" && b.WhenFull != "drop_newest" {
 		p.errorf(findKey(n, "buffer"), name, "block or drop_newest", "unknown when_full %q", b.WhenFull)
 	}
