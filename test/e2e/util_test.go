@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 )
 
 func mkdir(p string) error { return os.MkdirAll(p, 0o755) }
@@ -16,3 +17,5 @@ func readFile(t interface{ Fatal(...any) }, p string) string {
 	}
 	return string(data)
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
