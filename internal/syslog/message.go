@@ -46,10 +46,14 @@ type Message struct {
 	Priority uint8
 	// Timestamp is the sender's time; zero when the message has none.
 	Timestamp time.Time
-	Hostname  []byte
-	AppName   []byte
-	ProcID    []byte
-	MsgID     []byte
+	// Hostname is HOSTNAME; RFC 3164 messages in the local format have none.
+	Hostname []byte
+	// AppName is APP-NAME, or the RFC 3164 TAG.
+	AppName []byte
+	// ProcID is PROCID, or the PID in an RFC 3164 "TAG[PID]:".
+	ProcID []byte
+	// MsgID is MSGID (RFC 5424 only).
+	MsgID []byte
 	// StructuredData is the raw, validated SD part of an RFC 5424 message;
 	// iterate it with an SDIter.
 	StructuredData []byte

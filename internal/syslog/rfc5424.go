@@ -9,9 +9,9 @@ import "time"
 // any non-space bytes of any length, a missing offset means loc, and text
 // where the structured data should be is taken as the start of MSG.
 func ParseRFC5424(b []byte, m *Message, loc *time.Location) bool {
-	*m = Message{}
 	pri, i, ok := parsePRI(b)
 	if !ok {
+		*m = Message{}
 		return false
 	}
 	j := i
@@ -19,8 +19,10 @@ func ParseRFC5424(b []byte, m *Message, loc *time.Location) bool {
 		j++
 	}
 	if j == i || b[i] == '0' || j >= len(b) || b[j] != ' ' {
+		*m = Message{}
 		return false
 	}
+	*m = Message{}
 	i = j + 1
 	if i < len(b) && b[i] == '-' {
 		i++
@@ -77,11 +79,14 @@ func splitSD(b []byte) (sd, msg []byte) {
 }
 
 // msgAfter returns the MSG that starts after the separating space at b[i].
-func msgAfter(b []byte, i int) []byte {
+func msgAfter(b []byte, i int) []byte { return stripBOM(afterSpace(b, i)) }
+
+// afterSpace returns b[i:] without the one space that may start it.
+func afterSpace(b []byte, i int) []byte {
 	if i < len(b) && b[i] == ' ' {
 		i++
 	}
-	return stripBOM(b[i:])
+	return b[i:]
 }
 
 func isSDName(c byte) bool {
@@ -164,9 +169,13 @@ func NewSDIter(sd []byte) SDIter { return SDIter{sd: sd} }
 // next SD-ID.
 func (it *SDIter) NextElement() (id []byte, ok bool) {
 	for it.i < len(it.sd) && it.sd[it.i] != '[' {
-		if _, _, ok := it.NextParam(); !ok && it.i < len(it.sd) && it.sd[it.i] != '[' {
-			it.i++
+		if it.sd[it.i] == ' ' {
+			if end := scanParam(it.sd, it.i+1); end > 0 {
+				it.i = end
+				continue
+			}
 		}
+		it.i++
 	}
 	if it.i >= len(it.sd) {
 		return nil, false

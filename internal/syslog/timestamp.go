@@ -102,35 +102,65 @@ func parseRFC3339(b []byte, i int, loc *time.Location) (t time.Time, next int, o
 	if !ok {
 		return t, 0, false
 	}
+	off, zoned := 0, false
 	if i < len(b) {
 		switch b[i] {
 		case 'Z', 'z':
-			loc, i = time.UTC, i+1
+			zoned, i = true, i+1
 		case '+', '-':
 			h, okh := num(b, i+1, 2)
 			m, okm := num(b, i+4, 2)
 			if !okh || !okm || b[i+3] != ':' || h > 23 || m > 59 {
 				return t, 0, false
 			}
-			off := h*60 + m
+			off = h*60 + m
 			if b[i] == '-' {
 				off = -off
 			}
-			loc, i = fixedZone(off), i+6
+			zoned, i = true, i+6
 		}
 	}
-	return time.Date(year, time.Month(month), day, c.hour, c.min, c.sec, c.nsec, loc), i, true
+	if !zoned {
+		return time.Date(year, time.Month(month), day, c.hour, c.min, c.sec, c.nsec, loc), i, true
+	}
+	// With a fixed offset the instant is plain arithmetic, cheaper than time.Date.
+	sec := daysFromCivil(year, month, day)*86400 + int64(c.hour*3600+c.min*60+c.sec-off*60)
+	return time.Unix(sec, int64(c.nsec)).In(fixedZone(off)), i, true
 }
 
-var monthNames = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+// daysFromCivil returns the days from 1970-01-01 to a proleptic Gregorian
+// date (year >= 0), after Howard Hinnant's algorithm.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// months holds "jan".."dec" packed into integers, for a quick
+// case-insensitive match.
+var months = func() (m [12]uint32) {
+	for i, n := range []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"} {
+		m[i] = uint32(n[0])<<16 | uint32(n[1])<<8 | uint32(n[2])
+	}
+	return m
+}()
 
 func parseMonth(b []byte, i int) (int, bool) {
 	if i+3 > len(b) {
 		return 0, false
 	}
-	lc := [3]byte{b[i] | 0x20, b[i+1] | 0x20, b[i+2] | 0x20}
-	for m, n := range monthNames {
-		if string(lc[:]) == n {
+	k := uint32(b[i]|0x20)<<16 | uint32(b[i+1]|0x20)<<8 | uint32(b[i+2]|0x20)
+	for m, v := range months {
+		if k == v {
 			return m + 1, true
 		}
 	}
@@ -180,9 +210,13 @@ func (st bsdStamp) time(loc *time.Location, now time.Time) time.Time {
 	if st.year != 0 {
 		return mk(st.year)
 	}
-	ny := now.In(loc).Year()
-	limit := now.Add(FutureSlack)
-	for y := ny + 1; y >= ny-8; y-- {
+	local := now.In(loc)
+	ny, limit := local.Year(), now.Add(FutureSlack)
+	first := ny
+	if time.Month(st.month) < local.Month() {
+		first = ny + 1 // only then can next year be near enough (January seen in December)
+	}
+	for y := first; y >= ny-8; y-- {
 		if st.day > daysIn(st.month, y) {
 			continue
 		}

@@ -1,0 +1,76 @@
+package syslog
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/sluice-log/sluice/internal/component"
+)
+
+func (s *Source) listenPacket() (net.PacketConn, error) {
+	if s.cfg.Mode == ModeUDP {
+		pc, err := net.ListenPacket("udp", s.cfg.Address)
+		if err != nil {
+			return nil, fmt.Errorf("listening on udp %s: %w", s.cfg.Address, err)
+		}
+		return pc, nil
+	}
+	if err := removeStaleSocket("unixgram", s.cfg.Path); err != nil {
+		return nil, err
+	}
+	pc, err := net.ListenPacket("unixgram", s.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("listening on unix datagram socket %s: %w", s.cfg.Path, err)
+	}
+	if err := s.chmodSocket(); err != nil {
+		pc.Close()
+		os.Remove(s.cfg.Path)
+		return nil, err
+	}
+	return pc, nil
+}
+
+// runDatagram receives datagrams, one message each, until ctx is done.
+func (s *Source) runDatagram(ctx context.Context, emit component.Emit) error {
+	pc, err := s.listenPacket()
+	if err != nil {
+		return err
+	}
+	if s.cfg.Mode == ModeUnixDgram {
+		defer os.Remove(s.cfg.Path) // unlike listeners, datagram sockets leave their file
+	}
+	defer pc.Close()
+	if s.cfg.ReceiveBuffer > 0 {
+		if err := setReceiveBuffer(pc, int(s.cfg.ReceiveBuffer)); err != nil {
+			s.deps.Logger.Warn("setting syslog receive buffer", "receive_buffer", s.cfg.ReceiveBuffer, "error", err)
+		}
+	}
+	s.setAddr(pc.LocalAddr())
+	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	defer stop()
+	err = s.receive(ctx, pc, emit)
+	if ctx.Err() != nil || isClosed(err) {
+		return nil
+	}
+	return err
+}
+
+// datagram adds one datagram of n bytes (which may exceed buf when the
+// kernel truncated it) to the batch.
+func (s *Source) datagram(b *batcher, buf []byte, n int, peer string) {
+	maxSize := int(s.cfg.MaxMessageSize)
+	if n > maxSize {
+		s.oversize.Inc()
+		s.warn("syslog datagram longer than max_message_size truncated", "from", peer, "size", n, "max_message_size", s.cfg.MaxMessageSize)
+		n = maxSize
+	}
+	frame := buf[:min(n, len(buf))]
+	if len(frame) > 0 && frame[len(frame)-1] == '\n' {
+		frame = frame[:len(frame)-1] // some senders end datagrams with a newline
+	}
+	if len(frame) > 0 {
+		b.add(frame, peer)
+	}
+}

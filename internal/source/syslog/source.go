@@ -1,0 +1,194 @@
+// Package syslog is the syslog source: it listens on UDP, TCP, TLS or a unix
+// socket and turns every syslog message into one event.
+//
+// Each frame is parsed as RFC 5424 or RFC 3164 on its own, and a frame that
+// is neither is kept whole and counted, never dropped. Stream transports
+// take newline and octet-counted framing (RFC 6587) on one connection; each
+// connection has its own goroutine, bounded by max_connections, and emits
+// batches of what it has read whenever it would wait for the socket, so a
+// slow pipeline just reads the connection slower. Syslog has no
+// acknowledgements, so events carry none; UDP is best effort.
+package syslog
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/event"
+	wire "github.com/sluice-log/sluice/internal/syslog"
+)
+
+// maxBatch is the most events emitted at once.
+const maxBatch = 512
+
+// Source receives syslog messages. Run may be called once.
+type Source struct {
+	cfg       *Config
+	deps      component.Deps
+	loc       *time.Location
+	tls       *tls.Config
+	localHost string // host of messages from unix sockets that name none
+
+	fallbacks, oversize, refused prometheus.Counter
+	connections                  prometheus.Gauge
+	logLimit                     limiter
+
+	mu        sync.Mutex
+	addr      net.Addr
+	listening chan struct{} // closed once Run listens
+}
+
+// New returns a syslog source. TLS files are read here, so a bad
+// certificate fails the configuration rather than the first connection.
+func New(c *Config, d component.Deps) (component.Source, error) {
+	loc, err := c.location()
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{cfg: c, deps: d, loc: loc, listening: make(chan struct{})}
+	if c.Mode == ModeTLS {
+		if s.tls, err = loadTLS(&c.TLS); err != nil {
+			return nil, err
+		}
+	}
+	s.localHost, _ = os.Hostname()
+	m := d.Metrics
+	s.fallbacks = m.Counter("syslog_parse_fallbacks_total", "Syslog frames that were neither RFC 5424 nor RFC 3164, kept whole as the message.", nil)
+	s.oversize = m.Counter("syslog_oversize_total", "Syslog frames longer than max_message_size: truncated, or their connection closed.", nil)
+	s.refused = m.Counter("syslog_connections_refused_total", "Syslog connections closed at once because max_connections were open.", nil)
+	s.connections = m.Gauge("syslog_connections", "Open syslog connections.", nil)
+	return s, nil
+}
+
+func loadTLS(c *TLSConfig) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+	if err != nil {
+		return nil, fmt.Errorf("loading tls certificate: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.ClientCA != "" {
+		pem, err := os.ReadFile(c.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("reading tls client_ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("reading tls client_ca %s: no PEM certificates", c.ClientCA)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// Addr returns the address listened on once Run has started, or nil.
+func (s *Source) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+func (s *Source) setAddr(a net.Addr) {
+	s.mu.Lock()
+	s.addr = a
+	s.mu.Unlock()
+	close(s.listening)
+	s.deps.Logger.Info("listening for syslog", "mode", s.cfg.Mode, "address", a.String())
+}
+
+// Run listens until ctx is cancelled, then closes the listener and every
+// connection and waits for their goroutines.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	if s.cfg.datagram() {
+		return s.runDatagram(ctx, emit)
+	}
+	return s.runStream(ctx, emit)
+}
+
+func (s *Source) decoder() *wire.Decoder {
+	return &wire.Decoder{Location: s.loc, StreamFromHost: s.cfg.StreamFrom == "host"}
+}
+
+// batcher collects the events of one connection or socket until flushed.
+type batcher struct {
+	s      *Source
+	dec    *wire.Decoder
+	events []event.Event
+	bytes  int
+	recv   time.Time // when the bytes being decoded were read
+	emit   func(*event.Batch) error
+}
+
+func (s *Source) newBatcher(ctx context.Context, emit component.Emit) *batcher {
+	return &batcher{s: s, dec: s.decoder(), events: make([]event.Event, 0, 8),
+		emit: func(b *event.Batch) error { return emit(ctx, b) }}
+}
+
+// add decodes one frame into the batch.
+func (b *batcher) add(frame []byte, fallbackHost string) {
+	b.events = append(b.events, event.Event{})
+	if b.dec.Decode(frame, b.recv, fallbackHost, &b.events[len(b.events)-1]) == wire.FormatRaw {
+		b.s.fallbacks.Inc()
+		b.s.warn("syslog frame is neither RFC 5424 nor RFC 3164; kept whole", "from", fallbackHost, "frame", preview(frame))
+	}
+	b.bytes += len(frame)
+}
+
+// flush emits the batch, if any. It fails only when the source stops.
+func (b *batcher) flush() error {
+	n := len(b.events)
+	if n == 0 {
+		return nil
+	}
+	batch := &event.Batch{Events: b.events}
+	b.s.deps.Metrics.EventsIn.Add(float64(n))
+	b.s.deps.Metrics.BytesIn.Add(float64(b.bytes))
+	b.events, b.bytes = make([]event.Event, 0, min(max(n, 8), maxBatch)), 0
+	return b.emit(batch)
+}
+
+func preview(b []byte) string {
+	const n = 128
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// limiter lets one log line through per interval, so a flood of bad input
+// cannot flood sluice's own log; the counters still count everything.
+type limiter struct{ last atomic.Int64 }
+
+const logInterval = 10 * time.Second
+
+func (l *limiter) allow() bool {
+	now, last := time.Now().UnixNano(), l.last.Load()
+	return now-last >= int64(logInterval) && l.last.CompareAndSwap(last, now)
+}
+
+// warn logs a rate-limited warning about bad input.
+func (s *Source) warn(msg string, args ...any) {
+	if s.logLimit.allow() {
+		s.deps.Logger.Warn(msg, args...)
+	}
+}
+
+// isClosed reports whether err comes from closing the socket on shutdown.
+func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+func init() {
+	component.MustRegister(component.SourceSpec("syslog",
+		"syslog messages (RFC 5424 and 3164) over UDP, TCP, TLS or unix sockets", New))
+}
+
+var _ component.Source = (*Source)(nil)

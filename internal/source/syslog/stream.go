@@ -1,0 +1,274 @@
+package syslog
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sluice-log/sluice/internal/component"
+	wire "github.com/sluice-log/sluice/internal/syslog"
+)
+
+// handshakeTimeout bounds a TLS handshake, so a client that connects and
+// sends nothing cannot hold a connection slot through it.
+const handshakeTimeout = 10 * time.Second
+
+// connSet tracks the open connections of a listener.
+type connSet struct {
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// add registers c, unless the set is closed or holds limit connections.
+func (cs *connSet) add(c net.Conn, limit int) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed || len(cs.conns) >= limit {
+		return false
+	}
+	cs.conns[c] = struct{}{}
+	cs.wg.Add(1)
+	return true
+}
+
+func (cs *connSet) remove(c net.Conn) {
+	cs.mu.Lock()
+	delete(cs.conns, c)
+	cs.mu.Unlock()
+	cs.wg.Done()
+}
+
+// closeAll closes every connection and refuses new ones.
+func (cs *connSet) closeAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.closed = true
+	for c := range cs.conns {
+		c.Close()
+	}
+}
+
+func (s *Source) listenStream() (net.Listener, error) {
+	if s.cfg.Mode == ModeUnix {
+		return s.listenUnix()
+	}
+	ln, err := net.Listen("tcp", s.cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("listening on tcp %s: %w", s.cfg.Address, err)
+	}
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	return ln, nil
+}
+
+func (s *Source) listenUnix() (net.Listener, error) {
+	if err := removeStaleSocket("unix", s.cfg.Path); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", s.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("listening on unix socket %s: %w", s.cfg.Path, err)
+	}
+	if err := s.chmodSocket(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+func (s *Source) chmodSocket() error {
+	mode, _ := s.cfg.socketMode() // checked by Validate
+	if err := os.Chmod(s.cfg.Path, fs.FileMode(mode)); err != nil {
+		return fmt.Errorf("setting socket permissions: %w", err)
+	}
+	return nil
+}
+
+// removeStaleSocket removes a socket file left by a process that is gone,
+// and refuses to touch one that is in use or is not a socket.
+func removeStaleSocket(network, path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking socket path: %w", err)
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("socket path %s exists and is not a socket", path)
+	}
+	if c, err := net.DialTimeout(network, path, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("socket path %s is in use by another process", path)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("removing stale socket: %w", err)
+	}
+	return nil
+}
+
+func (s *Source) runStream(ctx context.Context, emit component.Emit) error {
+	ln, err := s.listenStream()
+	if err != nil {
+		return err
+	}
+	s.setAddr(ln.Addr())
+	cs := &connSet{conns: map[net.Conn]struct{}{}}
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		cs.closeAll()
+	})
+	defer stop()
+	err = s.accept(ctx, ln, cs, emit)
+	ln.Close()
+	cs.closeAll()
+	cs.wg.Wait()
+	return err
+}
+
+// accept serves connections until the listener is closed.
+func (s *Source) accept(ctx context.Context, ln net.Listener, cs *connSet, emit component.Emit) error {
+	backoff := time.Duration(0)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || isClosed(err) {
+				return nil
+			}
+			// Out of file descriptors and the like: wait and try again,
+			// as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.deps.Metrics.Errors.Inc()
+			s.warn("accepting syslog connection", "error", err, "retry_in", backoff)
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			continue
+		}
+		backoff = 0
+		if !cs.add(c, s.cfg.MaxConnections) {
+			if ctx.Err() == nil {
+				s.refused.Inc()
+				s.warn("refusing syslog connection: max_connections open", "from", c.RemoteAddr().String(), "max_connections", s.cfg.MaxConnections)
+			}
+			c.Close()
+			continue
+		}
+		go func() {
+			defer cs.remove(c)
+			s.serveConn(ctx, c, emit)
+		}()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// peerHost is the host of events from c that name none.
+func (s *Source) peerHost(c net.Conn) string {
+	if s.cfg.Mode == ModeUnix {
+		return s.localHost
+	}
+	if host, _, err := net.SplitHostPort(c.RemoteAddr().String()); err == nil {
+		return host
+	}
+	return c.RemoteAddr().String()
+}
+
+// serveConn reads one connection to its end.
+func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit) {
+	defer c.Close()
+	s.connections.Inc()
+	defer s.connections.Dec()
+	peer := s.peerHost(c)
+	if tc, ok := c.(*tls.Conn); ok {
+		hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.deps.Metrics.Errors.Inc()
+				s.warn("syslog tls handshake failed", "from", peer, "error", err)
+			}
+			return
+		}
+	}
+	b := s.newBatcher(ctx, emit)
+	rd := wire.NewReader(&connReader{conn: c, idle: s.cfg.IdleTimeout.D(), b: b}, int(s.cfg.MaxMessageSize))
+	rd.SplitNUL = s.cfg.Mode == ModeUnix
+	truncated := 0
+	for {
+		frame, err := rd.Next()
+		if err != nil {
+			_ = b.flush() // fails only on shutdown, when nothing can be done
+			s.endConn(ctx, peer, err)
+			return
+		}
+		b.add(frame, peer)
+		if rd.Truncated != truncated {
+			s.oversize.Add(float64(rd.Truncated - truncated))
+			truncated = rd.Truncated
+			s.warn("syslog message longer than max_message_size truncated", "from", peer, "max_message_size", s.cfg.MaxMessageSize)
+		}
+		if len(b.events) >= maxBatch && b.flush() != nil {
+			return
+		}
+	}
+}
+
+// endConn accounts for why a connection ended.
+func (s *Source) endConn(ctx context.Context, peer string, err error) {
+	switch {
+	case ctx.Err() != nil || errors.Is(err, io.EOF) || isClosed(err):
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		s.oversize.Inc()
+		s.deps.Metrics.Errors.Inc()
+		s.warn("closing syslog connection: octet-counted frame larger than max_message_size", "from", peer, "error", err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		s.deps.Logger.Debug("closing idle syslog connection", "from", peer, "idle_timeout", s.cfg.IdleTimeout)
+	default:
+		s.deps.Logger.Debug("syslog connection ended", "from", peer, "error", err)
+	}
+}
+
+// connReader feeds a connection to the framing reader. Before it waits for
+// the socket it emits the events decoded so far, so a batch holds what one
+// read delivered and an idle sender's last message is never held back.
+type connReader struct {
+	conn net.Conn
+	idle time.Duration
+	b    *batcher
+}
+
+// Read implements io.Reader.
+func (r *connReader) Read(p []byte) (int, error) {
+	if err := r.b.flush(); err != nil {
+		return 0, err
+	}
+	if r.idle > 0 {
+		if err := r.conn.SetReadDeadline(time.Now().Add(r.idle)); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.conn.Read(p)
+	r.b.recv = time.Now()
+	return n, err
+}
