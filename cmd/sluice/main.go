@@ -13,6 +13,8 @@ import (
 	"time"
 
 	_ "github.com/sluice-log/sluice/internal/all"
+	// Named time zones (syslog timezone option) work without the OS database.
+	_ "time/tzdata"
 	"github.com/sluice-log/sluice/internal/app"
 	"github.com/sluice-log/sluice/internal/component"
 )

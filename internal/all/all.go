@@ -11,6 +11,7 @@ import (
 	_ "github.com/sluice-log/sluice/internal/source/http"
 	_ "github.com/sluice-log/sluice/internal/source/journald"
 	_ "github.com/sluice-log/sluice/internal/source/rtail"
+	_ "github.com/sluice-log/sluice/internal/source/syslog"
 	_ "github.com/sluice-log/sluice/internal/transform/filter"
 	_ "github.com/sluice-log/sluice/internal/transform/route"
 	_ "github.com/sluice-log/sluice/internal/transform/set"
