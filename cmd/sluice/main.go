@@ -14,9 +14,9 @@ import (
 
 	_ "github.com/sluice-log/sluice/internal/all"
 	// Named time zones (syslog timezone option) work without the OS database.
-	_ "time/tzdata"
 	"github.com/sluice-log/sluice/internal/app"
 	"github.com/sluice-log/sluice/internal/component"
+	_ "time/tzdata"
 )
 
 // Set by the linker: -ldflags "-X main.version=... -X main.commit=...".
