@@ -11,12 +11,11 @@ import (
 	"sort"
 	"strings"
 	"time"
+	_ "time/tzdata" // named time zones (syslog's timezone) without the OS database
 
 	_ "github.com/sluice-log/sluice/internal/all"
-	// Named time zones (syslog timezone option) work without the OS database.
 	"github.com/sluice-log/sluice/internal/app"
 	"github.com/sluice-log/sluice/internal/component"
-	_ "time/tzdata"
 )
 
 // Set by the linker: -ldflags "-X main.version=... -X main.commit=...".
