@@ -11,6 +11,7 @@
 package combined
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -55,6 +56,7 @@ type SyntaxError struct {
 	Offset int
 }
 
+// Error formats the message with its offset.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s at offset %d", e.Msg, e.Offset)
 }
@@ -135,8 +137,10 @@ func (s *scanner) skipSpaces() {
 func (s *scanner) token() []byte {
 	s.skipSpaces()
 	start := s.pos
-	for s.pos < len(s.data) && s.data[s.pos] != ' ' {
-		s.pos++
+	if i := bytes.IndexByte(s.data[start:], ' '); i >= 0 {
+		s.pos += i
+	} else {
+		s.pos = len(s.data)
 	}
 	return s.data[start:s.pos]
 }
@@ -179,6 +183,16 @@ func (s *scanner) time() ([]byte, time.Time, error) {
 	return tl, ts, nil
 }
 
+// escapedQuote reports whether a quote following b is escaped, that is
+// preceded by an odd number of backslashes.
+func escapedQuote(b []byte) bool {
+	n := 0
+	for i := len(b) - 1; i >= 0 && b[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
 // quoted scans a double-quoted value, skipping backslash escapes, and
 // returns its contents as logged.
 func (s *scanner) quoted(what string) ([]byte, error) {
@@ -188,17 +202,15 @@ func (s *scanner) quoted(what string) ([]byte, error) {
 	}
 	s.pos++
 	start := s.pos
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case '\\':
-			s.pos++
-		case '"':
-			v := s.data[start:s.pos]
-			s.pos++
-			return v, nil
+	for {
+		i := bytes.IndexByte(s.data[s.pos:], '"')
+		if i < 0 {
+			s.pos = len(s.data)
+			return nil, s.errorf("unterminated %s", what)
 		}
-		s.pos++
+		s.pos += i + 1
+		if !escapedQuote(s.data[start : s.pos-1]) {
+			return s.data[start : s.pos-1], nil
+		}
 	}
-	s.pos = len(s.data)
-	return nil, s.errorf("unterminated %s", what)
 }

@@ -29,6 +29,7 @@ type SyntaxError struct {
 	Offset int
 }
 
+// Error formats the message with its offset.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s at offset %d", e.Msg, e.Offset)
 }
@@ -154,11 +155,11 @@ func (d *decoder) array(depth int) (event.Value, error) {
 	}
 	d.pos++ // '['
 	d.skipSpace()
-	var vs []event.Value
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		return event.Array([]event.Value{}), nil
 	}
+	vs := make([]event.Value, 0, 4)
 	for {
 		v, err := d.value(depth)
 		if err != nil {
@@ -192,12 +193,9 @@ func (d *decoder) value(depth int) (event.Value, error) {
 		s, err := d.str()
 		return event.String(s), err
 	case c == '{':
-		f, err := d.object(nil, depth+1)
+		f, err := d.object(make(event.Fields, 0, 4), depth+1)
 		if err != nil {
 			return event.Value{}, err
-		}
-		if f == nil {
-			f = event.Fields{}
 		}
 		return event.Object(parser.Unique(f, 0)), nil
 	case c == '[':

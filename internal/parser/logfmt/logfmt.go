@@ -25,6 +25,7 @@ type SyntaxError struct {
 	Offset int
 }
 
+// Error formats the message with its offset.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s at offset %d", e.Msg, e.Offset)
 }
