@@ -99,7 +99,8 @@ type Log struct {
 type Buffer struct {
 	// Type is memory (default) or disk.
 	Type string `yaml:"type"`
-	// MaxEvents bounds a memory buffer by event count. Default 10000.
+	// MaxEvents bounds the buffer by event count. Default 10000 for
+	// memory, no bound (0) for disk.
 	MaxEvents int `yaml:"max_events"`
 	// MaxSize bounds the buffer in bytes. Default 64MiB for memory.
 	MaxSize ByteSize `yaml:"max_size"`
@@ -113,6 +114,9 @@ type Buffer struct {
 	Fsync string `yaml:"fsync"`
 	// FsyncInterval is the sync period with fsync: interval. Default 100ms.
 	FsyncInterval Duration `yaml:"fsync_interval"`
+	// SegmentSize is the size of a disk buffer's segment files. Default
+	// 64MiB, or a quarter of max_size when that is smaller.
+	SegmentSize ByteSize `yaml:"segment_size"`
 }
 
 // Batch says how a sink groups events into one write.

@@ -252,7 +252,7 @@ func (p *parser) sinkDefaults(c *Component, n *yaml.Node, name string) {
 	if b.Type == "" {
 		b.Type = "memory"
 	}
-	if b.MaxEvents == 0 {
+	if b.MaxEvents == 0 && b.Type == "memory" {
 		b.MaxEvents = 10000
 	}
 	if b.MaxSize == 0 {

@@ -217,12 +217,18 @@ func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error)
 	return n, nil
 }
 
+// shutdowner is implemented by durable buffers that can stop at once and
+// keep their backlog for the next start, instead of draining it.
+type shutdowner interface{ Shutdown() }
+
 // discard releases a node that was built but never started.
 func (p *Pipeline) discard(n *node) {
 	if s, ok := n.impl.(component.Sink); ok {
 		_ = s.Close(context.Background())
 	}
-	if n.in != nil {
+	if sd, ok := n.in.(shutdowner); ok {
+		sd.Shutdown()
+	} else if n.in != nil {
 		n.in.Close()
 	}
 }
@@ -249,13 +255,21 @@ func (p *Pipeline) start(n *node) {
 		}()
 	case component.Sink:
 		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, retry: n.cfg.Retry, metrics: n.metrics, log: log}
+		ctx, cancel := context.WithCancel(p.hardCtx)
+		n.cancel = cancel
 		go func() {
 			defer close(n.done)
-			r.run(p.hardCtx)
+			r.run(ctx)
 			if err := impl.Close(p.hardCtx); err != nil {
 				log.Error("closing sink", "error", err)
 			}
-			// Anything still buffered after a hard stop is abandoned.
+			// A durable buffer keeps its backlog for the next start; what a
+			// memory buffer still holds after a hard stop is abandoned, to
+			// be replayed by the sources.
+			if sd, ok := n.in.(shutdowner); ok {
+				sd.Shutdown()
+				return
+			}
 			for {
 				b, err := n.in.Pop(context.Background())
 				if err != nil {
@@ -289,11 +303,21 @@ func (p *Pipeline) runTransform(n *node, t component.Transform, log *slog.Logger
 	}
 }
 
-// stop retires a node and waits until it has drained.
+// stop retires a node and waits until it is done. A source stops reading
+// (committing what was acknowledged); a transform or a sink with a memory
+// buffer drains its input; a sink with a durable buffer stops at once,
+// since what it holds is already safe on disk for its successor.
 func (p *Pipeline) stop(n *node) {
-	if n.cancel != nil {
+	switch sd, durable := n.in.(shutdowner); {
+	case n.cfg.Kind == component.KindSource:
 		n.cancel()
-	} else {
+	case durable:
+		n.sendMu.Lock()
+		n.retired = true
+		n.sendMu.Unlock()
+		sd.Shutdown()
+		n.cancel() // the batch in flight is abandoned and stays on disk
+	default:
 		n.retire()
 	}
 	<-n.done
