@@ -13,6 +13,7 @@ import (
 	_ "github.com/sluice-log/sluice/internal/source/rtail"
 	_ "github.com/sluice-log/sluice/internal/source/syslog"
 	_ "github.com/sluice-log/sluice/internal/transform/filter"
+	_ "github.com/sluice-log/sluice/internal/transform/parse"
 	_ "github.com/sluice-log/sluice/internal/transform/route"
 	_ "github.com/sluice-log/sluice/internal/transform/set"
 )
