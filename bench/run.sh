@@ -35,7 +35,7 @@ time_cmd() {
   echo "$wall $user $sys $rss"
 }
 
-report() { # label wall user sys rss
+report() { # label wall user sys rss; uses $ACTUAL bytes and $LINES lines
   awk -v l="$1" -v w="$2" -v u="$3" -v s="$4" -v r="$5" -v b="$ACTUAL" -v n="$LINES" 'BEGIN {
     printf "%-28s %8.2f s %9.1f MiB/s %11.0f lines/s  cpu %6.2f s  peak RSS %7.1f MiB\n", l, w, b/1048576/w, n/w, u+s, r/1024 }'
 }
@@ -79,3 +79,31 @@ YAML
 read -r pw pu ps pr < <(time_cmd sluice-parse "$BIN" run --once -c "$D/parse.yaml")
 report "sluice parse nginx->null" "$pw" "$pu" "$ps" "$pr"
 rm -rf "$D"
+
+# 3. Disk buffer: the same file through a disk-buffered blackhole sink
+# (fsync: always), beside the floor of writing the same bytes with
+# dd conv=fdatasync. DISK_SIZE bytes of the input are used.
+DISK_SIZE=${DISK_SIZE:-256MiB}
+DBYTES=$(bytes "$DISK_SIZE")
+DINPUT=$OUT/disk-input.log
+head -c "$DBYTES" "$INPUT" | head -n -1 > "$DINPUT"   # whole lines only
+DACTUAL=$(stat -c %s "$DINPUT"); DLINES=$(wc -l < "$DINPUT")
+D=$(mktemp -d)
+read -r dw du ds dr < <(time_cmd dd dd if="$DINPUT" of="$D/dd.out" bs=1M conv=fdatasync)
+rm -f "$D/dd.out"
+cat > "$D/disk.yaml" <<YAML
+data_dir: $D/data
+sources:
+  in: { type: file, include: [ "$DINPUT" ], read_from: beginning }
+sinks:
+  none:
+    type: blackhole
+    inputs: [ in ]
+    buffer: { type: disk, max_size: 4GiB, fsync: always }
+YAML
+read -r bw bu bs br < <(time_cmd sluice-disk "$BIN" run --once -c "$D/disk.yaml")
+rm -rf "$D"
+ACTUAL=$DACTUAL LINES=$DLINES report "dd conv=fdatasync (floor)" "$dw" "$du" "$ds" "$dr"
+ACTUAL=$DACTUAL LINES=$DLINES report "sluice disk buffer" "$bw" "$bu" "$bs" "$br"
+awk -v a="$dw" -v b="$bw" 'BEGIN { printf "disk buffer throughput vs dd floor: %.0f%%\n", 100*a/b }'
+rm -f "$DINPUT"
