@@ -167,3 +167,7 @@ func view(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// StructuredDataFields converts a message's raw structured data to
+// {id: {param: value}}, as Decoder does.
+func StructuredDataFields(sd []byte) event.Fields { return sdFields(sd) }

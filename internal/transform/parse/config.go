@@ -11,7 +11,7 @@ import (
 
 // Config is the parse transform's configuration.
 type Config struct {
-	// Format is the input format: json, logfmt, regex, grok, nginx_combined
+	// Format is the input format: json, logfmt, syslog, regex, grok, nginx_combined
 	// or apache_combined. Required.
 	Format string `yaml:"format"`
 	// Field is the field whose text is parsed. Default message (the raw

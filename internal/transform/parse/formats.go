@@ -27,6 +27,7 @@ var formats = map[string]format{
 	"apache_combined": combinedFormat(combined.Apache),
 	"regex":           regexFormat,
 	"grok":            grokFormat,
+	"syslog":          syslogFormat,
 }
 
 // newParser builds the parser a checked config asks for.
