@@ -255,6 +255,11 @@ func (p *Pipeline) start(n *node) {
 		}()
 	case component.Sink:
 		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, retry: n.cfg.Retry, metrics: n.metrics, log: log}
+		if p.opts.Once {
+			// A batch job has its input at hand: waiting for a partial batch
+			// to fill would only delay the end, where sources wait for acks.
+			r.batch.Timeout = min(r.batch.Timeout, config.Duration(10*time.Millisecond))
+		}
 		ctx, cancel := context.WithCancel(p.hardCtx)
 		n.cancel = cancel
 		go func() {
