@@ -26,6 +26,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/atomicfile"
+	"github.com/sluice-log/sluice/internal/checkpoint"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
@@ -81,10 +82,10 @@ func (c *Config) Validate() error {
 
 // Source follows the journal.
 type Source struct {
-	cfg    *Config
-	deps   component.Deps
-	path   string // cursor file
-	window ack.Window[string]
+	cfg     *Config
+	deps    component.Deps
+	path    string // cursor file
+	tracker *checkpoint.Tracker[string]
 
 	mu        sync.Mutex
 	committed string // cursor of the last acknowledged entry
@@ -95,7 +96,7 @@ type Source struct {
 
 // New returns a journald source.
 func New(c *Config, d component.Deps) (component.Source, error) {
-	s := &Source{cfg: c, deps: d, path: filepath.Join(d.DataDir, "cursor"),
+	s := &Source{cfg: c, deps: d, path: filepath.Join(d.DataDir, "cursor"), tracker: checkpoint.NewTracker(""),
 		restarts: d.Metrics.Counter("journald_restarts_total", "Times journalctl exited and was started again.", nil)}
 	data, err := os.ReadFile(s.path)
 	switch {
@@ -168,10 +169,11 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 
 // finish waits (bounded) for outstanding acknowledgements and commits.
 func (s *Source) finish(err error) error {
-	select {
-	case <-s.window.Idle():
-	case <-time.After(30 * time.Second):
-		s.deps.Logger.Warn("gave up waiting for acknowledgements; unacknowledged entries will be read again")
+	for deadline := time.Now().Add(30 * time.Second); s.tracker.Pending() > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.deps.Logger.Warn("gave up waiting for acknowledgements; unacknowledged entries will be read again")
+			break
+		}
 	}
 	if cerr := s.commit(); cerr != nil && err == nil {
 		err = cerr
@@ -227,7 +229,7 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit component.Emit) err
 		if b == nil || len(b.Events) == 0 {
 			return nil
 		}
-		seq := s.window.Add(last)
+		seq := s.tracker.Add(last)
 		if s.deps.Acknowledgements {
 			b.Ack = ack.New(func(st ack.Status) { s.acked(seq, st) })
 		}
@@ -282,9 +284,9 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit component.Emit) err
 // a second here, and always when the source stops, so a burst of acks does
 // not become a burst of fsyncs; a crash repeats at most that second.
 func (s *Source) acked(seq uint64, st ack.Status) {
-	if cursor, ok := s.window.Done(seq, st); ok {
+	if s.tracker.Done(seq, st) {
 		s.mu.Lock()
-		s.committed = cursor
+		s.committed = s.tracker.Committed()
 		due := time.Since(s.written) >= time.Second
 		if due {
 			s.written = time.Now()
