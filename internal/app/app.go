@@ -80,6 +80,11 @@ type RunOptions struct {
 // (stdin at EOF, --once), until everything is delivered. It returns the
 // process exit code.
 func Run(o RunOptions) int {
+	// Catch signals before anything else: a SIGHUP during start-up must not
+	// kill the process (the default action); it is handled once running.
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
 	cfg, err := LoadConfig(o.ConfigPath)
 	if err != nil {
 		fmt.Fprintln(o.Stderr, err)
@@ -114,7 +119,7 @@ func Run(o RunOptions) int {
 	}
 	r.cfg = cfg
 	log.Info("sluice started", "config", cfg.File, "components", len(cfg.Components))
-	return r.loop()
+	return r.loop(sig)
 }
 
 type runner struct {
@@ -126,10 +131,7 @@ type runner struct {
 	api  *api.Server
 }
 
-func (r *runner) loop() int {
-	sig := make(chan os.Signal, 4)
-	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sig)
+func (r *runner) loop(sig <-chan os.Signal) int {
 	sourcesDone := make(chan struct{})
 	if r.pl.Sources() > 0 {
 		go func() { r.pl.Wait(); close(sourcesDone) }()

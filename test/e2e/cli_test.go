@@ -30,7 +30,7 @@ func TestExitCodes(t *testing.T) {
 		out  string
 	}{
 		{"version", []string{"version"}, 0, "sluice "},
-		{"bad config", []string{"validate", "-c", bad}, 1, `bad.yaml:2:19: sources.a: unknown key "includ" (hint: did you mean "include"?)`},
+		{"bad config", []string{"validate", "-c", bad}, 1, `bad.yaml:2:20: sources.a: unknown key "includ" (hint: did you mean "include"?)`},
 		{"run bad config", []string{"run", "-c", bad}, 1, `unknown key "includ"`},
 		{"unknown command", []string{"frobnicate"}, 1, `unknown command "frobnicate"`},
 		{"help", []string{"run", "--help"}, 0, "Examples:"},

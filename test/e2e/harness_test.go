@@ -287,3 +287,16 @@ func checkExactlyOnce(t *testing.T, seen map[string]int, n int, allowDup bool) (
 	}
 	return dups
 }
+
+// waitHealthy waits until the api on port answers /healthz.
+func waitHealthy(t *testing.T, port int) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "/healthz", func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}

@@ -37,10 +37,12 @@ sinks:
 // lost or repeated.
 func TestReloadChangesSinkWithoutLoss(t *testing.T) {
 	dir := t.TempDir()
-	cfg := fileToFileConfig(t, dir, freePort(t), "text")
+	port := freePort(t)
+	cfg := fileToFileConfig(t, dir, port, "text")
 	in := filepath.Join(dir, "in", "app.log")
 	w := newLineWriter(t, in)
 	p := start(t, cfg, nil)
+	waitHealthy(t, port)
 	w.write(20000)
 	// Same sink, new output file: the sink changes, the source does not.
 	writeFile(t, cfg, strings.Replace(readFile(t, cfg), "out/all.log", "out/after.log", 1))
