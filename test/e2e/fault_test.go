@@ -98,6 +98,7 @@ func TestDiskBufferFull(t *testing.T) {
 			w := newLineWriter(t, filepath.Join(dir, "in", "app.log"))
 			w.write(50000) // about 3.7 MB of messages, several times the buffer
 			p := start(t, cfg, nil)
+			waitHealthy(t, port)
 			read := func() float64 {
 				return metric(t, api, `sluice_component_sent_events_total{component_id="app"`)
 			}
@@ -146,6 +147,7 @@ func TestCorruptBufferSegment(t *testing.T) {
 	w := newLineWriter(t, filepath.Join(dir, "in", "app.log"))
 	w.write(20000)
 	p := start(t, cfg, nil, "--grace", "1s")
+	waitHealthy(t, port)
 	waitFor(t, 60*time.Second, "events in the disk buffer", func() bool {
 		return metric(t, api, `sluice_buffer_events{component_id="receiver"`) >= float64(w.next)
 	})
@@ -162,13 +164,14 @@ func TestCorruptBufferSegment(t *testing.T) {
 	}
 	rcv.start()
 	p = start(t, cfg, nil)
+	waitHealthy(t, port)
 	waitFor(t, 30*time.Second, "corruption to be reported", func() bool {
 		return metric(t, api, "sluice_buffer_corrupt_segments_total") >= 1
 	})
-	bad, _ := filepath.Glob(filepath.Join(dir, "data", "sinks", "receiver", "buffer", "*.bad"))
-	if len(bad) == 0 {
-		t.Error("no quarantined .bad segment")
-	}
+	waitFor(t, 30*time.Second, "the damaged segment to be quarantined as .bad", func() bool {
+		bad, _ := filepath.Glob(filepath.Join(dir, "data", "sinks", "receiver", "buffer", "*.bad"))
+		return len(bad) > 0
+	})
 	waitFor(t, 30*time.Second, "the rest to be delivered", func() bool { return rcv.count() > 0 })
 	p.stop(syscall.SIGTERM)
 	if !strings.Contains(strings.ToLower(p.stderr.String()), "quarantin") {
