@@ -1,0 +1,129 @@
+package wssink
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/drainurl"
+)
+
+// Config configures the websocket sink.
+type Config struct {
+	// URL of the receiving sluice's websocket source: ws://host:port/path
+	// or wss://host:port/path. As a drain URL it may carry user:password@
+	// (basic auth, for a reverse proxy) and ?ca=FILE or ?insecure=true.
+	// Required.
+	URL URL `yaml:"url"`
+	// Token is sent as "Authorization: Bearer <token>", or in
+	// X-Sluice-Authorization when user is set too. Never printed or logged.
+	Token config.Secret `yaml:"token"`
+	// User for basic auth, typically checked by a reverse proxy
+	// (nginx auth_basic) in front of the receiver.
+	User string `yaml:"user"`
+	// Password for basic auth. Never printed or logged.
+	Password config.Secret `yaml:"password"`
+	// TLS configures wss:// connections. Default: the system roots.
+	TLS TLS `yaml:"tls"`
+	// Compression compresses each batch (S2) when that makes it smaller.
+	// Default true.
+	Compression bool `yaml:"compression"`
+	// PingInterval is how often an idle or busy connection is pinged.
+	// Default 20s.
+	PingInterval config.Duration `yaml:"ping_interval"`
+	// PingTimeout is how long a pong may take before the connection is
+	// considered dead, closed and dialled again. Default 10s.
+	PingTimeout config.Duration `yaml:"ping_timeout"`
+	// Timeout bounds connecting, sending a batch, and each wait for its
+	// receipt. When a receipt takes longer the write is reported as failed
+	// and retried by the pipeline, which then goes on waiting for the same
+	// receipt on the same connection without sending the batch again.
+	// Default 30s.
+	Timeout config.Duration `yaml:"timeout"`
+}
+
+// TLS holds client TLS settings; all are optional.
+type TLS struct {
+	// CA is a PEM file of certificate authorities that replace the system
+	// roots for verifying the receiver (or the proxy in front of it).
+	CA string `yaml:"ca"`
+	// Cert is a PEM client certificate for mutual TLS; needs key.
+	Cert string `yaml:"cert"`
+	// Key is the PEM private key of cert.
+	Key string `yaml:"key"`
+	// InsecureSkipVerify disables server certificate verification. Only
+	// for testing; default false.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Defaults sets the documented defaults.
+func (c *Config) Defaults() {
+	c.Compression = true
+	c.PingInterval = config.Duration(20 * time.Second)
+	c.PingTimeout = config.Duration(10 * time.Second)
+	c.Timeout = config.Duration(30 * time.Second)
+}
+
+// Validate checks the URL, credentials and durations.
+func (c *Config) Validate() error {
+	d, err := c.drain()
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.PingInterval <= 0 || c.PingTimeout <= 0 || c.Timeout <= 0:
+		return errors.New("ping_interval, ping_timeout and timeout must be positive")
+	case c.Password != "" && c.User == "":
+		return errors.New("password needs user")
+	case (c.TLS.Cert == "") != (c.TLS.Key == ""):
+		return errors.New("tls: cert and key must be set together")
+	case !d.TLS() && (c.TLS != TLS{}):
+		return errors.New("tls settings need a wss:// url")
+	case d.User != "" && c.User != "":
+		return errors.New("set user either in the url or as user, not both")
+	}
+	return nil
+}
+
+func (c *Config) drain() (*drainurl.Drain, error) {
+	if c.URL == "" {
+		return nil, errors.New("url is required")
+	}
+	d, err := drainurl.Parse(string(c.URL))
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	if d.Sink != drainurl.Websocket {
+		return nil, fmt.Errorf("url scheme must be ws or wss, not %q", d.Transport)
+	}
+	return d, nil
+}
+
+// URL is a URL string that hides the password of its userinfo when
+// printed (String, %v, %#v, YAML and JSON output).
+type URL string
+
+// String returns the URL with its password replaced by <redacted>.
+func (u URL) String() string {
+	p, err := url.Parse(string(u))
+	if err != nil {
+		if strings.Contains(string(u), "@") {
+			return "<redacted>"
+		}
+		return string(u)
+	}
+	return drainurl.Redact(p)
+}
+
+// GoString keeps %#v from revealing the password.
+func (u URL) GoString() string { return strconv.Quote(u.String()) }
+
+// MarshalYAML implements yaml.Marshaler.
+func (u URL) MarshalYAML() (any, error) { return u.String(), nil }
+
+// MarshalText keeps JSON and slog output redacted.
+func (u URL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
