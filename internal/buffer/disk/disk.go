@@ -137,6 +137,10 @@ func (b *Buffer) Push(ctx context.Context, batch *event.Batch) error {
 	return b.enqueue(ctx, rec, len(batch.Events), batch.Ack)
 }
 
+// maxPendingBytes bounds the records waiting in memory for the writer;
+// pushes wait beyond it (backpressure) rather than growing the heap.
+const maxPendingBytes = 8 << 20
+
 var recordPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // enqueue waits for room and hands the record to the writer.
@@ -144,13 +148,19 @@ func (b *Buffer) enqueue(ctx context.Context, rec []byte, events int, tok *ack.T
 	s := b.s
 	size := int64(len(rec))
 	s.mu.Lock()
-	for s.full(events, size) && !b.closed && !s.final {
-		if s.opts.DropNewest {
-			s.m.Dropped.Add(float64(events))
-			s.mu.Unlock()
-			tok.Release(ack.Dropped)
-			return nil
+	for !b.closed && !s.final {
+		if s.full(events, size) {
+			if s.opts.DropNewest {
+				s.m.Dropped.Add(float64(events))
+				s.mu.Unlock()
+				tok.Release(ack.Dropped)
+				return nil
+			}
+		} else if len(s.pend) < maxPendingBytes {
+			break
 		}
+		// Full, or the writer is behind: wait, so that what waits to be
+		// written stays bounded in memory.
 		wait := s.changed
 		s.mu.Unlock()
 		select {

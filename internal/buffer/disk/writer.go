@@ -54,6 +54,9 @@ func (w *writer) take() ([]byte, []pending, FsyncPolicy) {
 	data, recs := s.pend, s.pendRecs
 	s.pend, s.pendRecs = w.data[:0], w.recs[:0]
 	w.data, w.recs = data, recs
+	if len(recs) > 0 {
+		s.notify() // pushes waiting for the writer to catch up may go on
+	}
 	return data, recs, s.opts.Fsync
 }
 
