@@ -1,0 +1,164 @@
+// Package exec implements the exec source: it runs a command and turns each
+// line of its standard output into an event, restarting the command as its
+// restart policy says.
+//
+// It is the way to read what only a program can produce, e.g.
+// `journalctl -f -o json` or `kubectl logs -f`. The command runs without a
+// shell in a process group of its own; on shutdown the whole group gets
+// SIGTERM, then SIGKILL after stop_timeout, and the command is always
+// waited for, so neither zombies nor orphans are left. Standard error is
+// logged (rate-limited), emitted or discarded. A command's output cannot be
+// replayed, so events carry no acknowledgement.
+package exec
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	osexec "os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sys/unix"
+
+	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/source/linesource"
+	"github.com/sluice-log/sluice/internal/telemetry"
+)
+
+func init() {
+	component.MustRegister(component.SourceSpec("exec",
+		"run a command and read the lines of its output, restarting it on exit", New))
+}
+
+// Source runs one command, again and again as the restart policy says.
+// Run it once at a time.
+type Source struct {
+	cfg     *Config
+	once    bool
+	log     *slog.Logger
+	metrics *telemetry.Component
+	// stdout and stderr are the line options of the two outputs; stderr
+	// is used with stderr: emit or log.
+	stdout, stderr linesource.Options
+	errLog         *stderrLog
+	restarts       prometheus.Counter
+	jitter         func(time.Duration) time.Duration
+}
+
+// New builds an exec source.
+func New(cfg *Config, deps component.Deps) (component.Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Source{cfg: cfg, once: deps.Once, log: log, metrics: deps.Metrics,
+		stdout: cfg.Options(deps, cfg.stream()), jitter: equalJitter}
+	s.stderr = s.stdout
+	s.stderr.Fields = event.Fields{{Key: "fd", Value: event.String("stderr")}}
+	if cfg.Stderr == StderrLog {
+		s.stderr.Metrics = nil // logged lines are not events
+		s.errLog = newStderrLog(log)
+	}
+	s.restarts = noCounter()
+	if deps.Metrics != nil {
+		s.restarts = deps.Metrics.Counter("exec_restarts_total", "Times the exec source started its command again after it exited.", nil)
+	}
+	return s, nil
+}
+
+// Run runs the command until ctx is cancelled, or until it exits and the
+// restart policy (or once mode) says not to start it again. It returns nil
+// then if the last run succeeded, and the run's error otherwise.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	bo := &backoff{initial: s.cfg.RestartBackoff.D(), max: s.cfg.MaxBackoff.D(), jitter: s.jitter}
+	for {
+		began := time.Now()
+		err := s.runOnce(ctx, emit)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.recordExit(err)
+		if !s.restart(err) {
+			return err
+		}
+		if time.Since(began) >= bo.max {
+			bo.reset()
+		}
+		wait := bo.next()
+		s.log.Info("restarting command", "in", wait)
+		if !sleep(ctx, wait) {
+			return nil
+		}
+		s.restarts.Inc()
+	}
+}
+
+// restart applies the restart policy to the result of a run.
+func (s *Source) restart(err error) bool {
+	switch {
+	case s.once:
+		return false
+	case s.cfg.Restart == RestartAlways:
+		return true
+	case s.cfg.Restart == RestartOnFailure:
+		return err != nil
+	}
+	return false
+}
+
+// recordExit logs and counts how a run ended.
+func (s *Source) recordExit(err error) {
+	status := exitStatus(err)
+	if s.metrics != nil {
+		s.metrics.Counter("exec_exits_total", "Exits of the exec source's command, by exit code or signal.",
+			[]string{"status"}, status).Inc()
+	}
+	if err != nil {
+		if s.metrics != nil {
+			s.metrics.Errors.Inc()
+		}
+		s.log.Warn("command failed", "command", s.cfg.Command[0], "status", status, "error", err)
+		return
+	}
+	s.log.Info("command exited", "command", s.cfg.Command[0], "status", status)
+}
+
+// exitStatus is "0", the exit code, the signal name, or "start_failed".
+func exitStatus(err error) string {
+	if err == nil {
+		return "0"
+	}
+	var ee *osexec.ExitError
+	if !errors.As(err, &ee) {
+		return "start_failed"
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return unix.SignalName(ws.Signal())
+	}
+	return strconv.Itoa(ee.ExitCode())
+}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func noCounter() prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
+}
+
+var _ component.Source = (*Source)(nil)
