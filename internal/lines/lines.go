@@ -75,8 +75,9 @@ func (l *Reader) Next() (line []byte, long bool, err error) {
 			}
 			return line, false, nil
 		}
-		if n := l.tail - l.head; n >= l.max {
-			// A full line's worth and no newline: cut here.
+		if n := l.tail - l.head; n > l.max {
+			// More than a line's worth and no newline: cut here. (At exactly
+			// max bytes the newline may still come with the next read.)
 			line = l.buf[l.head : l.head+l.max]
 			l.head += l.max
 			l.offset += int64(l.max)

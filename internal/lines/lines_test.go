@@ -79,6 +79,13 @@ func TestTailing(t *testing.T) {
 	}
 }
 
+// TestMaxLineSplitAcrossReads: a line of exactly max bytes whose newline
+// comes with the next read is one ordinary line, not a long one.
+func TestMaxLineSplitAcrossReads(t *testing.T) {
+	r := NewReader(io.MultiReader(strings.NewReader("abc"), strings.NewReader("\nx\n")), 3, Split)
+	testutil.Diff(t, []piece{{"abc", false}, {"x", false}}, readAll(r))
+}
+
 func FuzzReader(f *testing.F) {
 	f.Add([]byte("a\nbb\nccc"), 2, false)
 	f.Add([]byte("\n\n\n"), 1, true)
