@@ -27,6 +27,7 @@ func init() {
 var (
 	yamlBlock  = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 	undefInput = regexp.MustCompile(`input "([A-Za-z0-9_-]+)" is not a source or transform`)
+	emptyGlob  = regexp.MustCompile(`input pattern "[^"]*" matches no source or transform`)
 )
 
 // TestDocumentedConfigsLoad loads every YAML example in README.md and
@@ -88,6 +89,10 @@ func loadSnippet(snippet string) error {
 		for _, e := range list {
 			if m := undefInput.FindStringSubmatch(e.Msg); m != nil && !contains(stubs, m[1]) {
 				stubs = append(stubs, m[1])
+				added = true
+			}
+			if emptyGlob.MatchString(e.Msg) && !contains(stubs, "app") {
+				stubs = append(stubs, "app")
 				added = true
 			}
 		}

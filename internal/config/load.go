@@ -362,8 +362,11 @@ func yamlKeys(t reflect.Type) []string {
 	}
 	var keys []string
 	for f := range t.Fields() {
-		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if tag != "" && tag != "-" {
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case tag == "" && strings.Contains(opts, "inline"):
+			keys = append(keys, yamlKeys(f.Type)...)
+		case tag != "" && tag != "-":
 			keys = append(keys, tag)
 		}
 	}

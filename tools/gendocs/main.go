@@ -75,11 +75,15 @@ func fields(v reflect.Value, prefix string) []row {
 	var out []row
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		key, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		fv := v.Field(i)
+		if key == "" && strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct {
+			out = append(out, fields(fv, prefix)...)
+			continue
+		}
 		if key == "" || key == "-" || !f.IsExported() {
 			continue
 		}
-		fv := v.Field(i)
 		ft := f.Type
 		if ft.Kind() == reflect.Struct && ft.PkgPath() != "time" && !isScalarType(ft) {
 			out = append(out, fields(fv, prefix+key+".")...)
@@ -165,14 +169,38 @@ func structDocs(t reflect.Type) map[string]string {
 	if st == nil {
 		return out
 	}
+	// Fields of an inlined struct are documented on that struct.
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.Anonymous || strings.Contains(f.Tag.Get("yaml"), "inline") {
+			for k, v := range structDocs(f.Type) {
+				out[k] = v
+			}
+		}
+	}
 	for _, f := range st.Fields.List {
 		text := strings.Join(strings.Fields(f.Doc.Text()), " ")
 		if text == "" && f.Comment != nil {
 			text = strings.Join(strings.Fields(f.Comment.Text()), " ")
 		}
 		for _, n := range f.Names {
-			out[n.Name] = strings.ReplaceAll(text, "|", `\|`)
+			out[n.Name] = strings.ReplaceAll(describe(n.Name, text), "|", `\|`)
 		}
 	}
 	return out
+}
+
+// describe turns a Go doc comment ("MaxSize bounds the buffer...") into a
+// description ("Bounds the buffer...").
+func describe(name, doc string) string {
+	rest, ok := strings.CutPrefix(doc, name+" ")
+	if !ok {
+		return doc
+	}
+	for _, verb := range []string{"is ", "are "} {
+		rest = strings.TrimPrefix(rest, verb)
+	}
+	if rest == "" {
+		return doc
+	}
+	return strings.ToUpper(rest[:1]) + rest[1:]
 }
