@@ -54,7 +54,32 @@ func openHandle(path string, syncDir bool) (*handle, error) {
 			return nil, err
 		}
 	}
+	if err := endLine(path, f, info.Size()); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
 	return &handle{path: path, f: f, info: info}, nil
+}
+
+// endLine terminates a torn last line, left when a previous writer was
+// killed mid-write, so that the next record does not run into it.
+func endLine(path string, f *os.File, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	r, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("checking the end of %s: %w", path, err)
+	}
+	defer r.Close()
+	last := make([]byte, 1)
+	if _, err := r.ReadAt(last, size-1); err != nil || last[0] == '\n' {
+		return nil
+	}
+	if _, err := f.Write([]byte{'\n'}); err != nil {
+		return fmt.Errorf("ending a torn last line of %s: %w", path, err)
+	}
+	return nil
 }
 
 func syncPath(dir string) error {

@@ -69,7 +69,7 @@ func (t *tailer) stats() map[devIno]found {
 // rotated and deleted files and starts following new ones. first is the
 // scan at start-up, where read_from applies.
 func (t *tailer) scan(now time.Time, first bool) {
-	t.lastScan, t.scanSoon = now, false
+	t.lastScan, t.scanSoon, t.rescanAt = now, false, time.Time{}
 	seen := t.stats()
 	t.byPath = make(map[string]*file, len(t.byPath))
 	for f := range t.files {
@@ -158,6 +158,12 @@ func (t *tailer) discoverAll(seen map[devIno]found, first bool, now time.Time) {
 	}
 	var stale []devIno
 	for _, c := range rest {
+		if !first && t.copyInProgress(c, now) {
+			// Decide on a scan soon, once the copy is complete.
+			t.closeFD(c.f)
+			t.rescanAt = now.Add(rescanDelay)
+			continue
+		}
 		stale = append(stale, c.f.id)
 		t.start(c, t.startOffset(c, first))
 	}
@@ -279,6 +285,64 @@ func (t *tailer) copyOf(c candidate) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// copyWait bounds how long a new file that looks like an unfinished copy
+// of one being read is left alone before it is read as a file of its own.
+const copyWait = 5 * time.Second
+
+// rescanDelay is how soon an undecided new file is looked at again.
+const rescanDelay = 50 * time.Millisecond
+
+// copyInProgress reports a new file that may be a copy still being
+// written of a file being read (or truncated recently): copytruncate
+// creates the copy empty and fills it, and deciding now would read the
+// whole copy again as a new file. Such a file is empty, or starts like a
+// followed file but is shorter than what was read of it; it is left for a
+// later scan until it is complete or has not changed for copyWait.
+func (t *tailer) copyInProgress(c candidate, now time.Time) bool {
+	if now.Sub(c.f.mtime) > copyWait {
+		return false
+	}
+	if c.hd == 0 {
+		return true
+	}
+	if c.hd < len(t.buf) {
+		return t.prefixOfFollowed(c)
+	}
+	for f := range t.files {
+		if f.st.fpLen == c.hd && f.st.fp == c.sum && f.id != c.f.id && c.f.size < f.offset {
+			return true
+		}
+	}
+	for _, r := range t.retired {
+		if r.fp == c.sum && c.f.size < r.offset {
+			return true
+		}
+	}
+	return false
+}
+
+// prefixOfFollowed reports whether c's first bytes (fewer than a full
+// fingerprint) are the first bytes of a followed file read past them.
+func (t *tailer) prefixOfFollowed(c candidate) bool {
+	if c.f.fd == nil {
+		return false
+	}
+	mine := make([]byte, c.hd)
+	if n, _ := c.f.fd.ReadAt(mine, 0); n != c.hd {
+		return false
+	}
+	theirs := make([]byte, c.hd)
+	for f := range t.files {
+		if f.id == c.f.id || f.fd == nil || f.offset <= int64(c.hd) {
+			continue
+		}
+		if n, _ := f.fd.ReadAt(theirs, 0); n == c.hd && string(theirs) == string(mine) {
+			return true
+		}
+	}
+	return false
 }
 
 // start begins following a file at offset off.

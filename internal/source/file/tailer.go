@@ -76,6 +76,9 @@ type tailer struct {
 	lastScan         time.Time
 	lastPoll         time.Time
 	scanSoon, pollOK bool
+	// rescanAt, when set, brings the next scan forward: a new file was left
+	// undecided (a copy still being written, see copyInProgress).
+	rescanAt time.Time
 
 	mu      sync.Mutex
 	streams map[*stream]struct{}
@@ -182,7 +185,7 @@ func (t *tailer) run(ctx context.Context) error {
 func (t *tailer) follow(ctx context.Context) error {
 	for ctx.Err() == nil {
 		now := t.now()
-		if t.scanSoon || now.Sub(t.lastScan) >= t.cfg.GlobInterval.D() {
+		if t.scanSoon || now.Sub(t.lastScan) >= t.cfg.GlobInterval.D() || (!t.rescanAt.IsZero() && !now.Before(t.rescanAt)) {
 			t.scan(now, false)
 		}
 		if now.Sub(t.lastPoll) >= t.cfg.PollInterval.D() {
@@ -227,6 +230,9 @@ func (t *tailer) sleep(ctx context.Context) {
 	next := t.lastScan.Add(t.cfg.GlobInterval.D())
 	if p := t.lastPoll.Add(t.cfg.PollInterval.D()); p.Before(next) {
 		next = p
+	}
+	if !t.rescanAt.IsZero() && t.rescanAt.Before(next) {
+		next = t.rescanAt
 	}
 	if t.joiner != nil {
 		for f := range t.pending {
