@@ -46,6 +46,7 @@ func (n *node) push(ctx context.Context, b *event.Batch) (bool, error) {
 		return false, nil
 	}
 	n.metrics.EventsIn.Add(float64(len(b.Events)))
+	n.metrics.BytesIn.Add(float64(messageBytes(b)))
 	return true, n.in.Push(ctx, b)
 }
 
@@ -66,6 +67,7 @@ func emit(ctx context.Context, from *node, output string, b *event.Batch) error 
 		return nil
 	}
 	from.metrics.EventsOut.Add(float64(len(b.Events)))
+	from.metrics.BytesOut.Add(float64(messageBytes(b)))
 	targets := (*from.routes.Load())[output]
 	if len(targets) == 0 {
 		// Nothing consumes this output (an unused route branch): done.
@@ -116,4 +118,12 @@ func (n *node) emitter() component.Emit {
 	return func(ctx context.Context, b *event.Batch) error {
 		return emit(ctx, n, "", b)
 	}
+}
+
+func messageBytes(b *event.Batch) int {
+	n := 0
+	for i := range b.Events {
+		n += len(b.Events[i].Message)
+	}
+	return n
 }

@@ -156,11 +156,7 @@ func (r *sinkRunner) split(b *event.Batch, outcomes []component.Outcome, status 
 
 func (r *sinkRunner) delivered(b *event.Batch) {
 	r.metrics.EventsOut.Add(float64(len(b.Events)))
-	n := 0
-	for i := range b.Events {
-		n += len(b.Events[i].Message)
-	}
-	r.metrics.BytesOut.Add(float64(n))
+	r.metrics.BytesOut.Add(float64(messageBytes(b)))
 }
 
 // backoff is exponential with equal jitter: half the step is fixed, half random.
