@@ -12,6 +12,9 @@ declare -A want=(
   [openssl]=openssl
   [journalctl]=systemd
   [/lib/systemd/systemd-journal-remote]=systemd-journal-remote
+  [syslog-ng]=syslog-ng-core
+  [loggen]=syslog-ng-core
+  [nginx]=nginx
 )
 
 SUDO=""
@@ -43,7 +46,33 @@ if [ ! -x "$RTAIL_DIR/node_modules/.bin/rtail" ]; then
   fi
 fi
 
+# rsyslog, for the syslog peer tests (test/peers/rsyslog.sh). Debian's rsyslog
+# and syslog-ng-core packages conflict (both provide system-log-daemon), so
+# rsyslog is unpacked next to the installed syslog-ng-core instead of being
+# installed; its libraries come from apt. test/peers/lib.sh finds it there.
+RSYSLOG_ROOT="${SLUICE_RSYSLOG_ROOT:-/opt/sluice-peers/rsyslog}"
+rsyslogd_found() {
+  [ -x /usr/sbin/rsyslogd ] || [ -x "$RSYSLOG_ROOT/usr/sbin/rsyslogd" ]
+}
+if ! rsyslogd_found && command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+  echo "unpacking rsyslog into $RSYSLOG_ROOT"
+  $SUDO_APT -o DPkg::Lock::Timeout=600 libestr0 libfastjson4 liblognorm5 zlib1g libzstd1 libuuid1 libsystemd0 || true
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  # apt-get download runs as _apt when started as root: let it write there.
+  if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+  if (cd "$tmp" && apt-get download -q rsyslog >/dev/null); then
+    $SUDO mkdir -p "$RSYSLOG_ROOT"
+    for f in "$tmp"/*.deb; do $SUDO dpkg-deb -x "$f" "$RSYSLOG_ROOT"; done
+  fi
+  rm -rf "$tmp" || true
+fi
+
 fail=0
+if ! rsyslogd_found; then
+  echo "missing test dependency: rsyslogd (Debian package rsyslog, unpacked into $RSYSLOG_ROOT)" >&2
+  fail=1
+fi
 if [ ! -x "$RTAIL_DIR/node_modules/.bin/rtail" ]; then
   echo "missing test dependency: the rtail npm client (npm install --prefix $RTAIL_DIR rtail)" >&2
   fail=1
