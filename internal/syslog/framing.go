@@ -162,6 +162,11 @@ func (r *Reader) octetFrame(n, hdr int) ([]byte, error) {
 	}
 	frame := r.buf[r.r : r.r+n]
 	r.r += n
+	// rsyslog's and syslog-ng's forwarders end the message inside the count
+	// with a LF; their receivers drop it, and so does sluice.
+	if n > 0 && frame[n-1] == '\n' {
+		frame = frame[:n-1]
+	}
 	return frame, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -148,5 +149,16 @@ func TestReaderBuffered(t *testing.T) {
 	}
 	if r.Buffered() != 2 {
 		t.Errorf("Buffered = %d, want 2", r.Buffered())
+	}
+}
+
+// TestOctetFrameDropsTrailingLF: rsyslog (RSYSLOG_SyslogProtocol23Format)
+// and syslog-ng's syslog() driver put a LF inside the octet count.
+func TestOctetFrameDropsTrailingLF(t *testing.T) {
+	msg := "<13>1 2026-11-22T10:00:00Z h app - - - hello\n"
+	r := NewReader(strings.NewReader(strconv.Itoa(len(msg))+" "+msg), 1024)
+	frame, err := r.Next()
+	if err != nil || string(frame) != strings.TrimSuffix(msg, "\n") {
+		t.Fatalf("frame %q, %v", frame, err)
 	}
 }
