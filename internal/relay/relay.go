@@ -5,9 +5,10 @@
 // A sender sends binary WebSocket messages that each carry one batch with a
 // sequence number that only ever grows; the receiver answers each with a
 // receipt only once the batch's acknowledgement token has fired. This
-// package holds what both ends share: message framing, the event encoding,
-// per-message compression and the keepalive loop. It knows nothing about
-// connections or the pipeline.
+// package holds what both ends share: message framing, per-message
+// compression and the keepalive loop; a batch's payload is the event
+// encoding of package wire. It knows nothing about connections or the
+// pipeline.
 package relay
 
 import (
@@ -17,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/event/wire"
 )
 
 // Handshake constants.
@@ -60,7 +63,8 @@ const HeaderSize = 10
 // MaxReason bounds the reason text of a receipt, in bytes.
 const MaxReason = 1024
 
-// ErrCorrupt marks a message or payload that cannot be decoded.
+// ErrCorrupt marks a message that cannot be parsed or a payload that
+// cannot be decompressed; an undecodable payload gives wire.ErrCorrupt.
 var ErrCorrupt = errors.New("corrupt relay message")
 
 // Status is a receipt's outcome. The values are fixed by the protocol and
@@ -125,6 +129,11 @@ func ParseBatch(msg []byte) (flags byte, seq uint64, payload []byte, err error) 
 	}
 	return flags, seq, msg[HeaderSize:], nil
 }
+
+// Decode decodes the payload of a batch message (wire.Decode): the
+// events' messages alias payload. Malformed input gives an error wrapping
+// wire.ErrCorrupt.
+func Decode(payload []byte) ([]event.Event, error) { return wire.Decode(payload) }
 
 // Receipt is the receiver's answer to one batch.
 type Receipt struct {

@@ -168,17 +168,3 @@ func BenchmarkEncodeBatch(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkDecodeBatch(b *testing.B) {
-	payload, err := appendBatch(nil, benchBatch())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(benchEvents * benchMessage)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := decodeBatch(payload); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

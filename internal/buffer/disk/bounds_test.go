@@ -51,13 +51,13 @@ func TestWhenFullDropNewest(t *testing.T) {
 	push(t, b, u.batch("a", string(make([]byte, 200))))
 	push(t, b, u.batch("b", "1", "2")) // does not fit next to a
 	testutil.Diff(t, ack.Dropped, u.wait(t, "b"))
-	testutil.Diff(t, 3.0, counterValue(t, e.m.Dropped))
+	testutil.Diff(t, 3.0, testutil.CounterValue(t, e.m.Dropped))
 	testutil.Diff(t, ack.Delivered, u.wait(t, "a"))
-	if got := gaugeValue(t, e.m.QueueEvents); got != 2 {
+	if got := testutil.GaugeValue(t, e.m.QueueEvents); got != 2 {
 		t.Errorf("buffer_events gauge = %v, want 2", got)
 	}
 	testutil.Diff(t, []string{"a", string(make([]byte, 200))}, drain(t, b))
-	if got := gaugeValue(t, e.m.QueueBytes); got != 0 {
+	if got := testutil.GaugeValue(t, e.m.QueueBytes); got != 0 {
 		t.Errorf("buffer_bytes gauge after drain = %v, want 0", got)
 	}
 	b.Close()
@@ -227,7 +227,7 @@ func TestWriteFailureAbandonsAndRecovers(t *testing.T) {
 	b.s.mu.Unlock()
 	push(t, b, u.batch("lost"))
 	testutil.Diff(t, ack.Abandoned, u.wait(t, "lost"))
-	if got := counterValue(t, e.m.Errors); got < 1 {
+	if got := testutil.CounterValue(t, e.m.Errors); got < 1 {
 		t.Errorf("errors counter = %v, want at least 1", got)
 	}
 	if n, size := b.Len(); n != 0 || size != 0 {

@@ -21,7 +21,7 @@ func TestRoundTrip(t *testing.T) {
 			u := newUpstream()
 			mk := func() []event.Event {
 				return []event.Event{{Timestamp: time.Unix(5, 6).UTC(), Host: "h", Stream: "s",
-					Message: []byte("hello"), Fields: allKinds()}}
+					Message: []byte("hello"), Fields: testutil.AllKinds()}}
 			}
 			in, want := &event.Batch{Events: mk()}, mk()
 			in.Ack = ack.New(func(s ack.Status) { u.mu.Lock(); u.status["hello"] = s; u.mu.Unlock(); u.done <- "hello" })

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
 	"github.com/sluice-log/sluice/internal/ack"
@@ -171,24 +169,6 @@ func drain(t testing.TB, b *Buffer) []string {
 	return nil
 }
 
-func counterValue(t testing.TB, c prometheus.Counter) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
-}
-
-func gaugeValue(t testing.TB, g prometheus.Gauge) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := g.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetGauge().GetValue()
-}
-
 // files lists the names in dir matching a glob, sorted.
 func files(t testing.TB, dir, glob string) []string {
 	t.Helper()
@@ -221,5 +201,8 @@ func fileSize(t testing.TB, path string) int64 {
 }
 
 var cmpPosition = cmp.AllowUnexported(position{})
+
+// valueOpt compares event values by their unexported representation.
+var valueOpt = cmp.AllowUnexported(event.Value{})
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -3,6 +3,7 @@ package disk
 import (
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/event/wire"
 )
 
 // read takes the next record, abandoned ones first, and decodes it. It
@@ -40,7 +41,7 @@ func (b *Buffer) read() *event.Batch {
 	var evs []event.Event
 	var decodeErr error
 	if readErr == nil {
-		evs, decodeErr = decodeBatch(payload)
+		evs, decodeErr = wire.Decode(payload)
 	}
 
 	s.mu.Lock()

@@ -10,14 +10,16 @@ import (
 	"strings"
 
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/event/wire"
 )
 
 // A record is one batch in a segment file:
 //
 //	payload length uint32 LE | event count uint32 LE | CRC-32C uint32 LE | payload
 //
-// The CRC (Castagnoli) covers the first eight header bytes and the payload,
-// so a damaged length or count is caught as well as damaged events.
+// The payload is the batch in the encoding of package wire. The CRC
+// (Castagnoli) covers the first eight header bytes and the payload, so a
+// damaged length or count is caught as well as damaged events.
 const headerSize = 12
 
 // maxRecord bounds one record's payload. Larger batches are refused on
@@ -76,7 +78,7 @@ func finishRecord(buf []byte, start, events int) ([]byte, error) {
 // appendRecord appends a record holding evs to buf.
 func appendRecord(buf []byte, evs []event.Event) ([]byte, error) {
 	buf, start := beginRecord(buf)
-	buf, err := appendBatch(buf, evs)
+	buf, err := wire.AppendBatch(buf, evs)
 	if err != nil {
 		return buf[:start], err
 	}

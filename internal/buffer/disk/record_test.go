@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/event/wire"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -60,7 +61,7 @@ func TestScan(t *testing.T) {
 }
 
 func FuzzScanSegment(f *testing.F) {
-	f.Add(segmentOf(f, []event.Event{{Message: []byte("x"), Fields: allKinds()}}, []event.Event{{}, {}}))
+	f.Add(segmentOf(f, []event.Event{{Message: []byte("x"), Fields: testutil.AllKinds()}}, []event.Event{{}, {}}))
 	f.Add([]byte{5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -84,7 +85,7 @@ func FuzzScanSegment(f *testing.F) {
 			if err != nil {
 				t.Fatalf("record at %d accepted by scan fails to read: %v", off, err)
 			}
-			_, _ = decodeBatch(payload)
+			_, _ = wire.Decode(payload)
 			off += n
 		}
 	})

@@ -95,7 +95,7 @@ func TestTornTailIsTruncated(t *testing.T) {
 			b := e.open()
 			testutil.Diff(t, tc.want, firstOf(t, b))
 			b.Shutdown()
-			testutil.Diff(t, 0.0, counterValue(t, corruptCounter(e.m)))
+			testutil.Diff(t, 0.0, testutil.CounterValue(t, corruptCounter(e.m)))
 			testutil.Diff(t, []string(nil), files(t, e.dir, "*.bad"))
 		})
 	}
@@ -131,14 +131,14 @@ func TestDamagedSegmentIsQuarantined(t *testing.T) {
 			editFile(t, path, func(d []byte) []byte { tc.edit(d, offs); return d })
 			b := e.open()
 			testutil.Diff(t, tc.want, firstOf(t, b))
-			testutil.Diff(t, 1.0, counterValue(t, corruptCounter(e.m)))
+			testutil.Diff(t, 1.0, testutil.CounterValue(t, corruptCounter(e.m)))
 			testutil.Diff(t, []string{segs[tc.seg] + ".bad"}, files(t, e.dir, "*.bad"))
 			b.Shutdown()
 			// Next start: the quarantined file is left alone, nothing comes again.
 			b = e.open()
 			popNone(t, b)
 			b.Shutdown()
-			testutil.Diff(t, 1.0, counterValue(t, corruptCounter(e.m)))
+			testutil.Diff(t, 1.0, testutil.CounterValue(t, corruptCounter(e.m)))
 		})
 	}
 }

@@ -14,15 +14,17 @@ import (
 type Config struct {
 	// URL is the cluster: a drain URL (es+https://user:pass@host:9200/index?auth=basic|bearer|apikey,
 	// es://, elasticsearch://, es+http://) or a plain http(s)://host:port.
-	URL string `yaml:"url"`
+	URL config.URL `yaml:"url"`
 	// Index names the target index; strftime verbs (%Y.%m.%d, from the
 	// event's timestamp) and {{ .field }} references are allowed. Default:
 	// the drain URL's path, else sluice-%Y.%m.%d. Rendered names are lowercased.
 	Index string `yaml:"index"`
 	// Auth sets credentials when the URL has none.
 	Auth Auth `yaml:"auth"`
-	// TLS verifies the cluster with a custom CA; insecure_skip_verify is opt-in.
-	TLS TLS `yaml:"tls"`
+	// TLS verifies the cluster with a custom CA (which overrides the URL's
+	// ?ca=) and may present a client certificate; insecure_skip_verify is
+	// opt-in.
+	TLS config.ClientTLS `yaml:"tls"`
 	// Compression is gzip (default) or none.
 	Compression string `yaml:"compression"`
 	// Timeout bounds one bulk request. Default 60s.
@@ -50,14 +52,6 @@ type Auth struct {
 	APIKey config.Secret `yaml:"api_key"`
 }
 
-// TLS is the client side of TLS.
-type TLS struct {
-	// CA is a PEM file of certificates to trust instead of the system's.
-	CA string `yaml:"ca"`
-	// InsecureSkipVerify disables certificate checks. Never in production.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
-}
-
 // Defaults implements component.Defaulter.
 func (c *Config) Defaults() {
 	c.Compression = "gzip"
@@ -75,21 +69,20 @@ func (c *Config) Validate() error {
 	if c.Compression != "gzip" && c.Compression != "none" {
 		return fmt.Errorf("compression must be gzip or none, not %q", c.Compression)
 	}
-	return nil
+	return c.TLS.Validate()
 }
 
 // endpoint resolves the URL into where to send and how to authenticate.
 type endpoint struct {
 	base   string // scheme://host:port
 	index  string
-	ca     string
-	auth   string // Authorization header; secret
+	tls    config.ClientTLS // with the URL's ?ca= and ?insecure= applied
+	auth   string           // Authorization header; secret
 	secret []string
-	insec  bool
 }
 
 func (c *Config) endpoint() (*endpoint, error) {
-	u := c.URL
+	u := string(c.URL)
 	if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
 		u = "es+" + u
 	}
@@ -100,17 +93,17 @@ func (c *Config) endpoint() (*endpoint, error) {
 	if d.Sink != drainurl.Elasticsearch {
 		return nil, fmt.Errorf("url %s is not an elasticsearch drain", d)
 	}
-	ep := &endpoint{base: d.URL(), index: d.Path, ca: d.CA, insec: d.Insecure}
+	ep := &endpoint{base: d.URL(), index: d.Path, tls: c.TLS}
 	if c.Index != "" {
 		ep.index = c.Index
 	}
 	if ep.index == "" {
 		ep.index = "sluice-%Y.%m.%d"
 	}
-	if c.TLS.CA != "" {
-		ep.ca = c.TLS.CA
+	if ep.tls.CA == "" {
+		ep.tls.CA = d.CA
 	}
-	ep.insec = ep.insec || c.TLS.InsecureSkipVerify
+	ep.tls.InsecureSkipVerify = ep.tls.InsecureSkipVerify || d.Insecure
 	user, pass, auth := d.User, d.Password.Reveal(), d.Auth
 	switch {
 	case auth == "bearer":

@@ -27,7 +27,6 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/template"
-	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
 // Sink writes to Elasticsearch.
@@ -62,7 +61,11 @@ func New(c *Config, d component.Deps) (component.Sink, error) {
 	if strings.HasPrefix(ep.base, "https") {
 		host := strings.TrimPrefix(ep.base, "https://")
 		host = host[:strings.LastIndexByte(host, ':')]
-		if tr.TLSClientConfig, err = tlsconf.Client(ep.ca, "", "", strings.Trim(host, "[]"), ep.insec); err != nil {
+		t := ep.tls
+		if t.ServerName == "" {
+			t.ServerName = strings.Trim(host, "[]")
+		}
+		if tr.TLSClientConfig, err = t.Config(); err != nil {
 			return nil, err
 		}
 	}

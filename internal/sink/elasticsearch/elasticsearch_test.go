@@ -282,7 +282,7 @@ func TestRetriedBatchCreatesNoDuplicates(t *testing.T) {
 	defer srv.Close()
 	c := &Config{}
 	c.Defaults()
-	c.URL = srv.URL
+	c.URL = config.URL(srv.URL)
 	c.Index = "logs"
 	s, err := New(c, tu.Deps(t, "es"))
 	if err != nil {
@@ -309,7 +309,7 @@ func TestWholeRequestOutcomes(t *testing.T) {
 			defer srv.Close()
 			c := &Config{}
 			c.Defaults()
-			c.URL = strings.Replace(srv.URL, "http://", "es+http://u:hunter2@", 1) + "/i"
+			c.URL = config.URL(strings.Replace(srv.URL, "http://", "es+http://u:hunter2@", 1) + "/i")
 			s, err := New(c, tu.Deps(t, "es"))
 			if err != nil {
 				t.Fatal(err)
@@ -346,7 +346,7 @@ func TestConfig(t *testing.T) {
 		{"syslog+tcp://h:1", "not an elasticsearch drain"},
 		{"", "url is required"},
 	} {
-		c := &Config{URL: tc.url}
+		c := &Config{URL: config.URL(tc.url)}
 		c.Defaults()
 		err := c.Validate()
 		if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +15,7 @@ type Config struct {
 	// URL to send each batch to, http:// or https://. Credentials in the
 	// URL (https://user:pass@host/) are used for basic auth when auth is
 	// not set, and are never sent in the URL itself. Required.
-	URL URL `yaml:"url"`
+	URL config.URL `yaml:"url"`
 	// Method of the request. Default POST.
 	Method string `yaml:"method"`
 	// Encoding of the body: ndjson (default; one JSON object per line,
@@ -30,7 +29,7 @@ type Config struct {
 	// bearer (token). Default none.
 	Auth Auth `yaml:"auth"`
 	// TLS configures https connections. Default: the system roots.
-	TLS TLS `yaml:"tls"`
+	TLS config.ClientTLS `yaml:"tls"`
 	// Compression of the body: none (default) or gzip (Content-Encoding: gzip).
 	Compression string `yaml:"compression"`
 	// Timeout of one request, from connecting to reading the response.
@@ -48,20 +47,6 @@ type Auth struct {
 	// Token for bearer auth (Authorization: Bearer <token>). Never printed
 	// or logged.
 	Token config.Secret `yaml:"token"`
-}
-
-// TLS holds client TLS settings; all are optional.
-type TLS struct {
-	// CA is a PEM file of certificate authorities that replace the system
-	// roots for verifying the server.
-	CA string `yaml:"ca"`
-	// Cert is a PEM client certificate for mutual TLS; needs key.
-	Cert string `yaml:"cert"`
-	// Key is the PEM private key of cert.
-	Key string `yaml:"key"`
-	// InsecureSkipVerify disables server certificate verification. Only
-	// for testing; default false.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Defaults sets the documented defaults.
@@ -97,10 +82,7 @@ func (c *Config) Validate() error {
 	if err := c.Auth.validate(); err != nil {
 		return err
 	}
-	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
-		return errors.New("tls: cert and key must be set together")
-	}
-	return nil
+	return c.TLS.Validate()
 }
 
 func validateURL(raw string) error {
@@ -130,29 +112,3 @@ func (a Auth) validate() error {
 	}
 	return nil
 }
-
-// URL is a URL string that hides the password of its userinfo when
-// printed (String, %v, %#v, YAML and JSON output), like config.Secret does
-// for whole values.
-type URL string
-
-// String returns the URL with its password replaced by "xxxxx".
-func (u URL) String() string {
-	p, err := url.Parse(string(u))
-	if err != nil {
-		if strings.Contains(string(u), "@") {
-			return "<redacted>"
-		}
-		return string(u)
-	}
-	return p.Redacted()
-}
-
-// GoString keeps %#v from revealing the password.
-func (u URL) GoString() string { return strconv.Quote(u.String()) }
-
-// MarshalYAML implements yaml.Marshaler.
-func (u URL) MarshalYAML() (any, error) { return u.String(), nil }
-
-// MarshalText keeps JSON and slog output redacted.
-func (u URL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }

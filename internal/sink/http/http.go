@@ -28,7 +28,6 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
-	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
 func init() {
@@ -83,8 +82,8 @@ func newSink(cfg *Config) (*Sink, error) {
 		u.User = nil
 	}
 	tr := nethttp.DefaultTransport.(*nethttp.Transport).Clone()
-	if t := cfg.TLS; t != (TLS{}) {
-		tc, err := tlsconf.Client(t.CA, t.Cert, t.Key, "", t.InsecureSkipVerify)
+	if cfg.TLS != (config.ClientTLS{}) {
+		tc, err := cfg.TLS.Config()
 		if err != nil {
 			return nil, fmt.Errorf("creating http sink: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/event/wire"
 	"github.com/sluice-log/sluice/internal/relay"
 )
 
@@ -77,7 +78,7 @@ func (s *Sink) buffer() []byte {
 // rejected rather than retried forever.
 func (s *Sink) encodeRange(p *pending, from, to int) {
 	evs := p.batch.Events
-	var enc relay.Encoder
+	var enc wire.Encoder
 	first := -1
 	for i := from; i < to; i++ {
 		if first < 0 {
@@ -111,7 +112,7 @@ func (s *Sink) encodeRange(p *pending, from, to int) {
 
 // seal finishes a message: compresses it when that helps and gives it the
 // next sequence number.
-func (s *Sink) seal(enc *relay.Encoder, first, end int) *message {
+func (s *Sink) seal(enc *wire.Encoder, first, end int) *message {
 	data := enc.Bytes()
 	if s.compress {
 		s.zbuf = relay.Compress(s.zbuf[:0], data[relay.HeaderSize:])

@@ -3,33 +3,18 @@ package wssink
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
 	wssource "github.com/sluice-log/sluice/internal/source/websocket"
+	"github.com/sluice-log/sluice/internal/testutil"
 )
 
 // benchBatch returns n events with 200-byte access-log-like messages.
 func benchBatch(n int) *event.Batch {
-	r := rand.New(rand.NewPCG(7, 8))
-	paths := []string{"/api/v1/users", "/static/app.js", "/login", "/api/v1/orders", "/healthz"}
-	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	b := &event.Batch{Events: make([]event.Event, n)}
-	for i := range b.Events {
-		msg := fmt.Sprintf(`10.%d.%d.%d - - [22/Nov/2026:10:00:%02d +0000] "GET %s?id=%d HTTP/1.1" %d %d "-" "Mozilla/5.0 (X11; Linux x86_64)" rt=%.3f`,
-			r.IntN(256), r.IntN(256), r.IntN(256), i%60, paths[r.IntN(len(paths))], r.IntN(1e6),
-			[]int{200, 200, 404, 500}[r.IntN(4)], r.IntN(50000), r.Float64())
-		for len(msg) < 200 {
-			msg += fmt.Sprintf(" %x", r.Uint32())
-		}
-		b.Events[i] = event.Event{Timestamp: t0.Add(time.Duration(i) * time.Millisecond), Host: "web-1",
-			Stream: "nginx", Message: []byte(msg[:200])}
-	}
-	return b
+	return &event.Batch{Events: testutil.AccessLogEvents(n)}
 }
 
 // discard acknowledges every batch at once, like a pipeline whose sinks

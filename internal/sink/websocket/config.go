@@ -3,9 +3,6 @@ package wssink
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/config"
@@ -18,7 +15,7 @@ type Config struct {
 	// or wss://host:port/path. As a drain URL it may carry user:password@
 	// (basic auth, for a reverse proxy) and ?ca=FILE or ?insecure=true.
 	// Required.
-	URL URL `yaml:"url"`
+	URL config.URL `yaml:"url"`
 	// Token is sent as "Authorization: Bearer <token>", or in
 	// X-Sluice-Authorization when user is set too. Never printed or logged.
 	Token config.Secret `yaml:"token"`
@@ -28,7 +25,7 @@ type Config struct {
 	// Password for basic auth. Never printed or logged.
 	Password config.Secret `yaml:"password"`
 	// TLS configures wss:// connections. Default: the system roots.
-	TLS TLS `yaml:"tls"`
+	TLS config.ClientTLS `yaml:"tls"`
 	// Compression compresses each batch (S2) when that makes it smaller.
 	// Default true.
 	Compression bool `yaml:"compression"`
@@ -44,20 +41,6 @@ type Config struct {
 	// receipt on the same connection without sending the batch again.
 	// Default 30s.
 	Timeout config.Duration `yaml:"timeout"`
-}
-
-// TLS holds client TLS settings; all are optional.
-type TLS struct {
-	// CA is a PEM file of certificate authorities that replace the system
-	// roots for verifying the receiver (or the proxy in front of it).
-	CA string `yaml:"ca"`
-	// Cert is a PEM client certificate for mutual TLS; needs key.
-	Cert string `yaml:"cert"`
-	// Key is the PEM private key of cert.
-	Key string `yaml:"key"`
-	// InsecureSkipVerify disables server certificate verification. Only
-	// for testing; default false.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Defaults sets the documented defaults.
@@ -79,9 +62,12 @@ func (c *Config) Validate() error {
 		return errors.New("ping_interval, ping_timeout and timeout must be positive")
 	case c.Password != "" && c.User == "":
 		return errors.New("password needs user")
-	case (c.TLS.Cert == "") != (c.TLS.Key == ""):
-		return errors.New("tls: cert and key must be set together")
-	case !d.TLS() && (c.TLS != TLS{}):
+	}
+	if err := c.TLS.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case !d.TLS() && (c.TLS != config.ClientTLS{}):
 		return errors.New("tls settings need a wss:// url")
 	case d.User != "" && c.User != "":
 		return errors.New("set user either in the url or as user, not both")
@@ -102,28 +88,3 @@ func (c *Config) drain() (*drainurl.Drain, error) {
 	}
 	return d, nil
 }
-
-// URL is a URL string that hides the password of its userinfo when
-// printed (String, %v, %#v, YAML and JSON output).
-type URL string
-
-// String returns the URL with its password replaced by <redacted>.
-func (u URL) String() string {
-	p, err := url.Parse(string(u))
-	if err != nil {
-		if strings.Contains(string(u), "@") {
-			return "<redacted>"
-		}
-		return string(u)
-	}
-	return drainurl.Redact(p)
-}
-
-// GoString keeps %#v from revealing the password.
-func (u URL) GoString() string { return strconv.Quote(u.String()) }
-
-// MarshalYAML implements yaml.Marshaler.
-func (u URL) MarshalYAML() (any, error) { return u.String(), nil }
-
-// MarshalText keeps JSON and slog output redacted.
-func (u URL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }

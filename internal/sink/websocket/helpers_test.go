@@ -2,26 +2,15 @@ package wssink
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
 	"github.com/sluice-log/sluice/internal/component"
@@ -55,23 +44,13 @@ func startReceiver(t testing.TB, addr string, emit component.Emit, mod func(*wss
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := s.Run(ctx, emit); err != nil {
-			t.Errorf("source run: %v", err)
-		}
-	}()
-	var once sync.Once
-	stop := func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
+	run := testutil.StartSource(t, s, emit)
 	src := s.(*wssource.Source)
 	a, err := src.Addr(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &receiver{src: src, addr: a.String(), stop: stop}
+	return &receiver{src: src, addr: a.String(), stop: func() { <-run.Stop() }}
 }
 
 // newTestSink builds a sink for url and closes it at the end of the test.
@@ -79,7 +58,7 @@ func newTestSink(t testing.TB, url string, mod func(*Config)) *Sink {
 	t.Helper()
 	c := &Config{}
 	c.Defaults()
-	c.URL = URL(url)
+	c.URL = config.URL(url)
 	c.Timeout = config.Duration(5 * time.Second)
 	if mod != nil {
 		mod(c)
@@ -142,49 +121,9 @@ type pki struct {
 
 func newPKI(t testing.TB) pki {
 	t.Helper()
-	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sluice relay test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := pki{ca: filepath.Join(dir, "ca.pem"), cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem")}
-	write := func(path, typ string, b []byte) {
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(p.ca, "CERTIFICATE", caDER)
-	write(p.cert, "CERTIFICATE", der)
-	write(p.key, "EC PRIVATE KEY", keyDER)
-	return p
+	ca := testutil.NewCA(t)
+	leaf := ca.Issue(t, "server")
+	return pki{ca: ca.File, cert: leaf.CertFile, key: leaf.KeyFile}
 }
 
 // tcpProxy forwards loopback TCP connections to a target, and can cut
@@ -283,13 +222,4 @@ func (p *tcpProxy) freeze(on bool) {
 		p.thaw = make(chan struct{})
 	}
 	p.frozen = on
-}
-
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
 }

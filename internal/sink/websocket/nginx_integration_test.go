@@ -185,10 +185,10 @@ func TestThroughNginx(t *testing.T) {
 	if limit != 2<<20 {
 		t.Errorf("max message size through nginx = %d, want the receiver's 2MiB", limit)
 	}
-	if got := counterValue(t, s.connects); got < 2 {
+	if got := testutil.CounterValue(t, s.connects); got < 2 {
 		t.Errorf("connects = %v, want a reconnect", got)
 	}
-	if got := counterValue(t, s.resent); got < 1 {
+	if got := testutil.CounterValue(t, s.resent); got < 1 {
 		t.Errorf("resent = %v, want the batch in flight resent", got)
 	}
 	access, _ := os.ReadFile(ngx.dir + "/access.log")

@@ -156,10 +156,10 @@ func TestResendIsNotEmittedTwice(t *testing.T) {
 		t.Fatalf("resent batch: %v", err)
 	}
 	testutil.Diff(t, []string{"ev-0", "ev-1", "ev-2", "ev-3", "ev-4"}, col.Messages())
-	if got := counterValue(t, s.connects); got != 2 {
+	if got := testutil.CounterValue(t, s.connects); got != 2 {
 		t.Errorf("connects = %v, want 2", got)
 	}
-	if got := counterValue(t, s.resent); got != 1 {
+	if got := testutil.CounterValue(t, s.resent); got != 1 {
 		t.Errorf("resent = %v, want 1", got)
 	}
 }
@@ -180,7 +180,7 @@ func TestAuth(t *testing.T) {
 	}{
 		{"good token", func(c *Config) { c.Token = "good-token" }, true},
 		{"good user", func(c *Config) { c.User, c.Password = "alice", "pw" }, true},
-		{"user in the url", func(c *Config) { c.URL = URL("ws://alice:pw@" + rcv.addr + "/relay") }, true},
+		{"user in the url", func(c *Config) { c.URL = config.URL("ws://alice:pw@" + rcv.addr + "/relay") }, true},
 		{"token beside proxy basic auth", func(c *Config) { c.User, c.Password, c.Token = "proxy", "x", "good-token" }, true},
 		{"wrong token", func(c *Config) { c.Token = "bad-token" }, false},
 		{"wrong password", func(c *Config) { c.User, c.Password = "alice", "nope" }, false},

@@ -199,7 +199,7 @@ func TestPingsKeepIdleConnectionsOpen(t *testing.T) {
 			deliver(t, s, makeBatch(0, 1))
 			time.Sleep(2 * time.Second) // idle for three times the proxy's timeout
 			deliver(t, s, makeBatch(1, 1))
-			if got := counterValue(t, s.connects); got != tc.connects {
+			if got := testutil.CounterValue(t, s.connects); got != tc.connects {
 				t.Errorf("connects = %v, want %v", got, tc.connects)
 			}
 			testutil.Diff(t, []string{"ev-0", "ev-1"}, col.Messages())
@@ -242,7 +242,7 @@ func TestBackpressureKeepsConnection(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	if got := counterValue(t, s.connects); got != 1 {
+	if got := testutil.CounterValue(t, s.connects); got != 1 {
 		t.Errorf("connects = %v, want 1: the connection did not survive backpressure", got)
 	}
 }

@@ -34,7 +34,6 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/relay"
-	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
 func init() {
@@ -80,9 +79,10 @@ func New(cfg *Config, deps component.Deps) (component.Sink, error) {
 	if d.User != "" {
 		user, pass = d.User, d.Password.Reveal()
 	}
-	ca, insecure := cfg.TLS.CA, cfg.TLS.InsecureSkipVerify || d.Insecure
+	tlsCfg := cfg.TLS
+	tlsCfg.InsecureSkipVerify = tlsCfg.InsecureSkipVerify || d.Insecure
 	if d.CA != "" {
-		ca = d.CA
+		tlsCfg.CA = d.CA
 	}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -91,7 +91,7 @@ func New(cfg *Config, deps component.Deps) (component.Sink, error) {
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only: the upgrade needs it
 	}
 	if d.TLS() {
-		tc, err := tlsconf.Client(ca, cfg.TLS.Cert, cfg.TLS.Key, "", insecure)
+		tc, err := tlsCfg.Config()
 		if err != nil {
 			return nil, fmt.Errorf("creating websocket sink: %w", err)
 		}

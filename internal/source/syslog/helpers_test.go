@@ -2,17 +2,9 @@ package syslog
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -165,75 +157,22 @@ func waitClosed(t testing.TB, c net.Conn) {
 	}
 }
 
-// pki is a throwaway CA with a server and client certificates, as files.
+// pki is a throwaway CA with a server and client certificates, as files,
+// and a client certificate of another CA.
 type pki struct {
-	dir                              string
-	caFile, serverCert, serverKey    string
-	caPool                           *x509.CertPool
-	client, wrongClient, serverTLSok tls.Certificate
-}
-
-func newCA(t testing.TB, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key
-}
-
-func issue(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	caFile, serverCert, serverKey string
+	caPool                        *x509.CertPool
+	client, wrongClient           tls.Certificate
 }
 
 func newPKI(t testing.TB) *pki {
-	p := &pki{dir: t.TempDir(), caPool: x509.NewCertPool()}
-	ca, caKey := newCA(t, "test ca")
-	wrongCA, wrongKey := newCA(t, "wrong ca")
-	p.caPool.AddCert(ca)
-	writeFile := func(name string, b []byte) string {
-		path := filepath.Join(p.dir, name)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
+	t.Helper()
+	ca, wrongCA := testutil.NewCA(t), testutil.NewCA(t)
+	server := ca.Issue(t, "server")
+	return &pki{
+		caFile: ca.File, serverCert: server.CertFile, serverKey: server.KeyFile, caPool: ca.Pool,
+		client: ca.Issue(t, "client").TLS, wrongClient: wrongCA.Issue(t, "intruder").TLS,
 	}
-	p.caFile = writeFile("ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}))
-	sc, sk := issue(t, ca, caKey, "server", x509.ExtKeyUsageServerAuth)
-	p.serverCert, p.serverKey = writeFile("server.pem", sc), writeFile("server.key", sk)
-	pair := func(c, k []byte) tls.Certificate {
-		cert, err := tls.X509KeyPair(c, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cert
-	}
-	p.client = pair(issue(t, ca, caKey, "client", x509.ExtKeyUsageClientAuth))
-	p.wrongClient = pair(issue(t, wrongCA, wrongKey, "intruder", x509.ExtKeyUsageClientAuth))
-	return p
 }
 
 func (p *pki) dialTLS(t testing.TB, addr string, certs ...tls.Certificate) (*tls.Conn, error) {

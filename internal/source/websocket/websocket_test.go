@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/event/wire"
 	"github.com/sluice-log/sluice/internal/relay"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
@@ -37,23 +38,11 @@ func start(t *testing.T, emit component.Emit, mod func(*Config, *component.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := s.Run(ctx, emit); err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	stop := func() <-chan struct{} {
-		cancel()
-		return done
-	}
-	t.Cleanup(func() { <-stop() })
+	run := testutil.StartSource(t, s, emit)
 	if _, err := s.(*Source).Addr(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return s.(*Source), stop
+	return s.(*Source), run.Stop
 }
 
 func (s *Source) url(t *testing.T) string {
@@ -77,14 +66,11 @@ func dial(t *testing.T, url string, hdr http.Header) *websocket.Conn {
 
 func payload(t *testing.T, evs ...event.Event) []byte {
 	t.Helper()
-	var e relay.Encoder
-	e.Reset(nil)
-	for i := range evs {
-		if err := e.Append(&evs[i]); err != nil {
-			t.Fatal(err)
-		}
+	b, err := wire.AppendBatch(nil, evs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return e.Bytes()
+	return b
 }
 
 func send(t *testing.T, c *websocket.Conn, seq uint64, flags byte, p []byte) {

@@ -6,63 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
-	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
-
-type emitted struct {
-	output string
-	batch  *event.Batch
-}
-
-// runPipeline feeds one batch through tr the way the pipeline does: out
-// retains the ack token once per emitted batch, the pipeline releases its
-// own hold after Process, and downstream releases each emitted batch. It
-// checks that the token completes exactly once, and only after downstream
-// is done with everything emitted.
-func runPipeline(t *testing.T, tr component.Transform, b *event.Batch) []emitted {
-	t.Helper()
-	done := 0
-	b.Ack = ack.New(func(ack.Status) { done++ })
-	var got []emitted
-	out := func(ctx context.Context, name string, ob *event.Batch) error {
-		ob.Ack.Retain(1)
-		got = append(got, emitted{name, ob})
-		return nil
-	}
-	tok := b.Ack
-	if err := tr.Process(t.Context(), b, out); err != nil {
-		t.Fatalf("Process: %v", err)
-	}
-	tok.Release(ack.Delivered)
-	if len(got) > 0 && done != 0 {
-		t.Fatal("ack token completed while emitted batches were still held")
-	}
-	for _, g := range got {
-		if g.batch.Ack != tok {
-			t.Fatal("emitted batch does not carry the input's ack token")
-		}
-		g.batch.Ack.Release(ack.Delivered)
-	}
-	if done != 1 {
-		t.Fatalf("ack token completed %d times, want 1", done)
-	}
-	return got
-}
-
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
-}
 
 func events(statuses ...event.Value) []event.Event {
 	out := make([]event.Event, len(statuses))
@@ -113,19 +60,19 @@ func TestProcess(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := &event.Batch{Events: tc.events}
-			got := runPipeline(t, tr, in)
+			got := testutil.RunTransform(t, tr, in)
 			switch {
 			case tc.want == nil && len(got) != 0:
 				t.Fatalf("emitted %d batches, want none", len(got))
 			case tc.want != nil && len(got) != 1:
 				t.Fatalf("emitted %d batches, want 1", len(got))
 			case tc.want != nil:
-				if got[0].batch != in || got[0].output != "" {
-					t.Errorf("emitted a new batch or to output %q; want the input batch on the default output", got[0].output)
+				if got[0].Batch != in || got[0].Output != "" {
+					t.Errorf("emitted a new batch or to output %q; want the input batch on the default output", got[0].Output)
 				}
-				testutil.Diff(t, tc.want, messages(got[0].batch))
+				testutil.Diff(t, tc.want, messages(got[0].Batch))
 			}
-			if n := counterValue(t, deps.Metrics.Errors); n != tc.wantErrors {
+			if n := testutil.CounterValue(t, deps.Metrics.Errors); n != tc.wantErrors {
 				t.Errorf("errors counted = %v, want %v", n, tc.wantErrors)
 			}
 		})

@@ -7,84 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.yaml.in/yaml/v4"
 
-	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
-
-type emitted struct {
-	output string
-	batch  *event.Batch
-}
-
-// runPipeline feeds one batch through tr the way the pipeline does: out
-// retains the ack token once per emitted batch (and fails from call failAt
-// on, when it is positive), the pipeline releases its own hold after
-// Process (Abandoned if Process failed), and downstream releases every
-// emitted batch. It checks that the token completes exactly once, after
-// downstream is done, and returns what was emitted and Process's error.
-func runPipeline(t *testing.T, tr component.Transform, b *event.Batch, failAt int) ([]emitted, error) {
-	t.Helper()
-	done := 0
-	tok := ack.New(func(ack.Status) { done++ })
-	b.Ack = tok
-	var got []emitted
-	out := func(ctx context.Context, name string, ob *event.Batch) error {
-		if failAt > 0 && len(got)+1 >= failAt {
-			return context.Canceled
-		}
-		ob.Ack.Retain(1)
-		for _, g := range got {
-			if g.batch == ob {
-				t.Errorf("batch object emitted twice (outputs %q and %q)", g.output, name)
-			}
-		}
-		got = append(got, emitted{name, ob})
-		return nil
-	}
-	err := tr.Process(t.Context(), b, out)
-	if err != nil {
-		tok.Release(ack.Abandoned)
-	} else {
-		tok.Release(ack.Delivered)
-	}
-	if len(got) > 0 && done != 0 {
-		t.Fatal("ack token completed while emitted batches were still held")
-	}
-	for _, g := range got {
-		if g.batch.Ack != tok {
-			t.Fatalf("batch for %q does not carry the input's ack token", g.output)
-		}
-		g.batch.Ack.Release(ack.Delivered)
-	}
-	if done != 1 {
-		t.Fatalf("ack token completed %d times, want 1", done)
-	}
-	return got, err
-}
-
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
-}
-
-func loadConfig(t testing.TB, src string) *Config {
-	t.Helper()
-	var c Config
-	if err := yaml.Load([]byte(src), &c, yaml.WithKnownFields()); err != nil {
-		t.Fatalf("decoding config: %v", err)
-	}
-	return &c
-}
 
 // mkEvents makes events "0".."n-1" from (level, status) pairs; an empty
 // level leaves the field out.
@@ -104,14 +32,14 @@ func mkEvents(specs ...string) []event.Event {
 }
 
 // summary renders emitted batches as "output:msg,msg".
-func summary(got []emitted) []string {
+func summary(got []testutil.Emitted) []string {
 	var out []string
 	for _, g := range got {
 		var msgs []string
-		for _, e := range g.batch.Events {
+		for _, e := range g.Batch.Events {
 			msgs = append(msgs, string(e.Message))
 		}
-		out = append(out, g.output+":"+strings.Join(msgs, ","))
+		out = append(out, g.Output+":"+strings.Join(msgs, ","))
 	}
 	return out
 }
@@ -143,16 +71,13 @@ func TestProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			deps := testutil.Deps(t, "r")
-			tr, err := New(loadConfig(t, tc.config), deps)
+			tr, err := New(testutil.LoadYAML[Config](t, tc.config), deps)
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
-			got, err := runPipeline(t, tr, &event.Batch{Events: tc.events}, 0)
-			if err != nil {
-				t.Fatalf("Process: %v", err)
-			}
+			got := testutil.RunTransform(t, tr, &event.Batch{Events: tc.events})
 			testutil.Diff(t, tc.want, summary(got))
-			if n := counterValue(t, deps.Metrics.Errors); n != tc.wantErrors {
+			if n := testutil.CounterValue(t, deps.Metrics.Errors); n != tc.wantErrors {
 				t.Errorf("errors counted = %v, want %v", n, tc.wantErrors)
 			}
 		})
@@ -160,31 +85,28 @@ func TestProcess(t *testing.T) {
 }
 
 func TestOutputsShareNothing(t *testing.T) {
-	tr, err := New(loadConfig(t, "routes: {a: 'true', b: 'true', c: 'status == 1'}"), testutil.Deps(t, "r"))
+	tr, err := New(testutil.LoadYAML[Config](t, "routes: {a: 'true', b: 'true', c: 'status == 1'}"), testutil.Deps(t, "r"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := runPipeline(t, tr, &event.Batch{Events: mkEvents("x/1", "y/2")}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := testutil.RunTransform(t, tr, &event.Batch{Events: mkEvents("x/1", "y/2")})
 	testutil.Diff(t, []string{"a:0,1", "b:0,1", "c:0"}, summary(got))
 	// Change event 0 in every output but the last; the last must not see it.
 	for _, g := range got[:2] {
-		g.batch.Events[0].Fields[0].Value = event.String("changed by " + g.output)
+		g.Batch.Events[0].Fields[0].Value = event.String("changed by " + g.Output)
 	}
-	v, _ := got[2].batch.Events[0].Fields.Get("level")
+	v, _ := got[2].Batch.Events[0].Fields.Get("level")
 	testutil.Diff(t, "x", v.Str())
-	a, _ := got[0].batch.Events[0].Fields.Get("level")
+	a, _ := got[0].Batch.Events[0].Fields.Get("level")
 	testutil.Diff(t, "changed by a", a.Str())
 }
 
 func TestOutputError(t *testing.T) {
-	tr, err := New(loadConfig(t, twoRoutes), testutil.Deps(t, "r"))
+	tr, err := New(testutil.LoadYAML[Config](t, twoRoutes), testutil.Deps(t, "r"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := runPipeline(t, tr, &event.Batch{Events: mkEvents("info/200", "error/503")}, 2)
+	got, err := testutil.RunTransformFailing(t, tr, &event.Batch{Events: mkEvents("info/200", "error/503")}, 2)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Process error = %v, want context.Canceled", err)
 	}
@@ -247,7 +169,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func BenchmarkProcess(b *testing.B) {
-	tr, err := New(loadConfig(b, twoRoutes), testutil.Deps(b, "r"))
+	tr, err := New(testutil.LoadYAML[Config](b, twoRoutes), testutil.Deps(b, "r"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,66 +6,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.yaml.in/yaml/v4"
 
-	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
-// runPipeline feeds one batch through tr the way the pipeline does (out
-// retains the token per emitted batch, the pipeline releases its hold after
-// Process, downstream releases what was emitted) and checks that the ack
-// token completes exactly once, after downstream is done.
+// runPipeline feeds one batch through tr with testutil.RunTransform and
+// returns the batches emitted, which must all go to the default output.
 func runPipeline(t *testing.T, tr component.Transform, b *event.Batch) []*event.Batch {
 	t.Helper()
-	done := 0
-	tok := ack.New(func(ack.Status) { done++ })
-	b.Ack = tok
 	var got []*event.Batch
-	out := func(ctx context.Context, name string, ob *event.Batch) error {
-		if name != "" {
-			t.Errorf("emitted to output %q, want the default output", name)
+	for _, e := range testutil.RunTransform(t, tr, b) {
+		if e.Output != "" {
+			t.Errorf("emitted to output %q, want the default output", e.Output)
 		}
-		ob.Ack.Retain(1)
-		got = append(got, ob)
-		return nil
-	}
-	if err := tr.Process(t.Context(), b, out); err != nil {
-		t.Fatalf("Process: %v", err)
-	}
-	tok.Release(ack.Delivered)
-	if len(got) > 0 && done != 0 {
-		t.Fatal("ack token completed while emitted batches were still held")
-	}
-	for _, ob := range got {
-		ob.Ack.Release(ack.Delivered)
-	}
-	if done != 1 {
-		t.Fatalf("ack token completed %d times, want 1", done)
+		got = append(got, e.Batch)
 	}
 	return got
-}
-
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
-}
-
-func loadConfig(t testing.TB, src string) *Config {
-	t.Helper()
-	var c Config
-	if err := yaml.Load([]byte(src), &c, yaml.WithKnownFields()); err != nil {
-		t.Fatalf("decoding config: %v", err)
-	}
-	return &c
 }
 
 var t0 = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -136,7 +95,7 @@ func TestProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			deps := testutil.Deps(t, "s")
-			tr, err := New(loadConfig(t, tc.config), deps)
+			tr, err := New(testutil.LoadYAML[Config](t, tc.config), deps)
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -146,7 +105,7 @@ func TestProcess(t *testing.T) {
 				t.Fatalf("emitted %d batches, want the input batch once", len(got))
 			}
 			testutil.Diff(t, tc.want, view(got[0].Events[0]))
-			if n := counterValue(t, deps.Metrics.Errors); n != tc.wantErrors {
+			if n := testutil.CounterValue(t, deps.Metrics.Errors); n != tc.wantErrors {
 				t.Errorf("errors counted = %v, want %v", n, tc.wantErrors)
 			}
 		})
@@ -154,7 +113,7 @@ func TestProcess(t *testing.T) {
 }
 
 func TestTypedValuesNotShared(t *testing.T) {
-	tr, err := New(loadConfig(t, `fields: {obj: {k: v}}`), testutil.Deps(t, "s"))
+	tr, err := New(testutil.LoadYAML[Config](t, `fields: {obj: {k: v}}`), testutil.Deps(t, "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +150,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := loadConfig(t, tc.config)
+			c := testutil.LoadYAML[Config](t, tc.config)
 			err := c.Validate()
 			if err == nil || !strings.Contains(err.Error(), tc.wantText) {
 				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.wantText)
@@ -222,7 +181,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestTypedTimestamp(t *testing.T) {
-	tr, err := New(loadConfig(t, `fields: {timestamp: 2020-05-06T07:08:09Z}`), testutil.Deps(t, "s"))
+	tr, err := New(testutil.LoadYAML[Config](t, `fields: {timestamp: 2020-05-06T07:08:09Z}`), testutil.Deps(t, "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +192,7 @@ func TestTypedTimestamp(t *testing.T) {
 }
 
 func BenchmarkProcess(b *testing.B) {
-	c := loadConfig(b, "rename: {level: severity}\nfields: {code: \"{{ .status }}\", env: prod, app: \"{{ .path | split \\\"/\\\" | last }}\"}\nremove: [path]")
+	c := testutil.LoadYAML[Config](b, "rename: {level: severity}\nfields: {code: \"{{ .status }}\", env: prod, app: \"{{ .path | split \\\"/\\\" | last }}\"}\nremove: [path]")
 	tr, err := New(c, testutil.Deps(b, "s"))
 	if err != nil {
 		b.Fatal(err)
@@ -256,7 +215,7 @@ func BenchmarkProcess(b *testing.B) {
 }
 
 func BenchmarkProcessFastTemplates(b *testing.B) {
-	c := loadConfig(b, "fields: {code: \"{{ .status }}\", env: prod, where: \"{{ .host }}/{{ .stream }}\"}")
+	c := testutil.LoadYAML[Config](b, "fields: {code: \"{{ .status }}\", env: prod, where: \"{{ .host }}/{{ .stream }}\"}")
 	tr, err := New(c, testutil.Deps(b, "s"))
 	if err != nil {
 		b.Fatal(err)
@@ -296,7 +255,7 @@ func TestDocExamples(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := New(loadConfig(t, tc.config), testutil.Deps(t, "s"))
+			tr, err := New(testutil.LoadYAML[Config](t, tc.config), testutil.Deps(t, "s"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,9 +1,10 @@
-package relay
+package wire
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/sluice-log/sluice/internal/event"
 )
@@ -23,18 +24,19 @@ type decoder struct {
 }
 
 // Decode decodes a batch payload. The events' messages alias payload,
-// which the caller must not modify afterwards. Malformed input gives an
-// error wrapping ErrCorrupt; no input makes Decode panic, and what it
-// allocates is bounded by a small multiple of len(payload).
+// which the caller must not modify afterwards (their capacity is cut, so
+// appending to one copies it). Malformed input gives an error wrapping
+// ErrCorrupt; no input makes Decode panic, and what it allocates is
+// bounded by a small multiple of len(payload).
 func Decode(payload []byte) ([]event.Event, error) {
-	if len(payload) < 5 || payload[0] != PayloadVersion {
+	if len(payload) < headerSize || payload[0] != Version {
 		return nil, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
 	}
-	n := uint64(binary.BigEndian.Uint32(payload[1:5]))
-	if n > uint64(len(payload)-5)/minEvent {
+	n := uint64(binary.BigEndian.Uint32(payload[1:headerSize]))
+	if n > uint64(len(payload)-headerSize)/minEvent {
 		return nil, fmt.Errorf("%w: event count %d exceeds payload", ErrCorrupt, n)
 	}
-	d := decoder{buf: payload, pos: 5}
+	d := decoder{buf: payload, pos: headerSize}
 	evs := make([]event.Event, n)
 	for i := range evs {
 		if err := d.event(&evs[i]); err != nil {
@@ -57,7 +59,7 @@ func (d *decoder) event(e *event.Event) error {
 		return fmt.Errorf("%w: bad timestamp", ErrCorrupt)
 	}
 	off, err := d.varint()
-	if err != nil || off < -maxZoneOffset || off > maxZoneOffset {
+	if err != nil || off < -MaxZoneOffset || off > MaxZoneOffset {
 		return fmt.Errorf("%w: bad zone offset", ErrCorrupt)
 	}
 	e.Timestamp = d.zone.time(sec, nsec, int(off))
@@ -99,7 +101,7 @@ func (d *decoder) nbytes() ([]byte, error) {
 }
 
 func (d *decoder) fields(depth int) (event.Fields, error) {
-	n, err := d.count(2)
+	n, err := d.count(minField)
 	if err != nil || n < 0 {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func (d *decoder) fields(depth int) (event.Fields, error) {
 }
 
 func (d *decoder) array(depth int) ([]event.Value, error) {
-	n, err := d.count(1)
+	n, err := d.count(minValue)
 	if err != nil || n < 0 {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ func (d *decoder) value(depth int) (event.Value, error) {
 		return event.Bool(b[0] == 1), nil
 	case kindTime:
 		ns, err := d.varint()
-		return event.Time(unixNano(ns)), err
+		return event.Time(time.Unix(0, ns)), err
 	case kindObject:
 		f, err := d.fields(depth)
 		return event.Object(f), err
@@ -191,6 +193,8 @@ func (d *decoder) count(minSize int) (int, error) {
 	return int(n - 1), nil
 }
 
+// key reads a field key, sharing one string among equal keys of the
+// payload (up to maxKeys distinct ones).
 func (d *decoder) key() (string, error) {
 	b, err := d.lenBytes()
 	if err != nil {

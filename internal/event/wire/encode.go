@@ -1,45 +1,18 @@
-package relay
+package wire
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/sluice-log/sluice/internal/event"
 )
 
-// PayloadVersion is the first byte of a batch payload.
-const PayloadVersion = 1
-
-// MaxDepth bounds the nesting of objects and arrays in fields.
-const MaxDepth = 100
-
-// minEvent is the fewest bytes an encoded event takes (seconds,
-// nanoseconds, zone, host, stream, message, fields: one byte each).
-const minEvent = 7
-
-// maxZoneOffset bounds a timestamp's zone offset in seconds.
-const maxZoneOffset = 86400
-
-// The payload of a batch (all varints as in encoding/binary):
-//
-//	payload: version u8 (=1) | count u32 big-endian | count × event
-//	event:   varint unix seconds | uvarint nanoseconds (< 1e9)
-//	         | varint zone offset seconds | ref host | ref stream
-//	         | nbytes message | fields
-//	ref:     uvarint 0 = same as the previous event's (empty for the
-//	         first) | uvarint n+1 then n bytes
-//	nbytes:  uvarint 0 = nil | uvarint n+1 then n bytes
-//	fields:  uvarint 0 = nil | uvarint n+1 then n × (string key, value)
-//	string:  uvarint n then n bytes
-//	value:   kind u8 then 0 null | 1 string | 2 varint | 3 float64 bits u64
-//	         big-endian | 4 bool u8 (0 or 1) | 5 varint unix nanoseconds
-//	         | 6 fields | 7 array: uvarint 0 = nil | n+1 then n × value
-
-// Encoder appends events to a batch payload. Host and stream equal to the
-// previous event's are written as one byte. The zero Encoder is ready for
-// Reset.
+// Encoder appends events to a batch payload, one at a time, so that a
+// caller can stop when the payload reaches a size (Mark, Undo). Host and
+// stream equal to the previous event's are written as one byte. The zero
+// Encoder is ready for Reset; the payload is complete only after Bytes,
+// which writes the event count.
 type Encoder struct {
 	buf    []byte
 	start  int
@@ -59,7 +32,7 @@ type Mark struct {
 // until Bytes.
 func (e *Encoder) Reset(buf []byte) {
 	e.start = len(buf)
-	e.buf = append(buf, PayloadVersion, 0, 0, 0, 0)
+	e.buf = append(buf, Version, 0, 0, 0, 0)
 	e.count, e.host, e.stream = 0, "", ""
 }
 
@@ -95,7 +68,7 @@ func (e *Encoder) Append(ev *event.Event) error {
 	b := binary.AppendVarint(e.buf, ev.Timestamp.Unix())
 	b = binary.AppendUvarint(b, uint64(ev.Timestamp.Nanosecond()))
 	_, off := ev.Timestamp.Zone()
-	if off > maxZoneOffset || off < -maxZoneOffset {
+	if off > MaxZoneOffset || off < -MaxZoneOffset {
 		off = 0 // not representable; the instant is kept, in UTC
 	}
 	b = binary.AppendVarint(b, int64(off))
@@ -110,6 +83,19 @@ func (e *Encoder) Append(ev *event.Event) error {
 	e.buf = b
 	e.count++
 	return nil
+}
+
+// AppendBatch appends the payload holding evs to buf. When an event cannot
+// be encoded it returns buf as given and the error.
+func AppendBatch(buf []byte, evs []event.Event) ([]byte, error) {
+	var e Encoder
+	e.Reset(buf)
+	for i := range evs {
+		if err := e.Append(&evs[i]); err != nil {
+			return buf, fmt.Errorf("event %d: %w", i, err)
+		}
+	}
+	return e.Bytes(), nil
 }
 
 func appendRef(b []byte, s string, last *string) []byte {
@@ -152,18 +138,6 @@ func appendFields(b []byte, f event.Fields, depth int) ([]byte, error) {
 	return b, nil
 }
 
-// Wire kinds of values. They are fixed by the protocol.
-const (
-	kindNull byte = iota
-	kindString
-	kindInt
-	kindFloat
-	kindBool
-	kindTime
-	kindObject
-	kindArray
-)
-
 func appendValue(b []byte, v event.Value, depth int) ([]byte, error) {
 	switch v.Kind() {
 	case event.KindString:
@@ -205,29 +179,3 @@ func appendArray(b []byte, a []event.Value, depth int) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// timeZone converts a zone offset to a location, reusing the last one.
-type timeZone struct {
-	off int
-	loc *time.Location
-}
-
-func (z *timeZone) get(off int) *time.Location {
-	if off == 0 {
-		return time.UTC
-	}
-	if z.loc == nil || z.off != off {
-		z.off, z.loc = off, time.FixedZone("", off)
-	}
-	return z.loc
-}
-
-// time builds a timestamp; seconds far outside the representable range
-// are clamped so that the result stays well defined.
-func (z *timeZone) time(sec int64, nsec uint64, off int) time.Time {
-	const limit = 1 << 62
-	sec = max(min(sec, limit), -limit)
-	return time.Unix(sec, int64(nsec)).In(z.get(off))
-}
-
-func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
