@@ -24,6 +24,7 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/listener"
 	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
@@ -83,13 +84,13 @@ type Source struct {
 	deps    component.Deps
 	tokens  [][32]byte
 	tls     *tls.Config
-	addr    chan net.Addr
+	bound   *listener.Bound
 	badReqs interface{ Inc() }
 }
 
 // New returns an http source.
 func New(c *Config, d component.Deps) (component.Source, error) {
-	s := &Source{cfg: c, deps: d, addr: make(chan net.Addr, 1),
+	s := &Source{cfg: c, deps: d, bound: listener.NewBound(),
 		badReqs: d.Metrics.Counter("http_bad_requests_total", "Requests refused: bad body, auth, size or method.", nil)}
 	for _, t := range c.Auth.Tokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t.Reveal())))
@@ -105,26 +106,15 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 }
 
 // Addr returns the listening address once Run has bound it.
-func (s *Source) Addr(ctx context.Context) (net.Addr, error) {
-	select {
-	case a := <-s.addr:
-		s.addr <- a
-		return a, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+func (s *Source) Addr(ctx context.Context) (net.Addr, error) { return s.bound.Addr(ctx) }
 
 // Run implements component.Source.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	ln, err := net.Listen("tcp", s.cfg.Address)
+	ln, err := listener.Listen(s.cfg.Address, s.tls)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", s.cfg.Address, err)
+		return err
 	}
-	if s.tls != nil {
-		ln = tls.NewListener(ln, s.tls)
-	}
-	s.addr <- ln.Addr()
+	s.bound.Set(ln.Addr())
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, &handler{s: s, emit: emit, ctx: ctx})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}

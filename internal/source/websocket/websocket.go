@@ -29,6 +29,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/api"
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/listener"
 	"github.com/sluice-log/sluice/internal/relay"
 	"github.com/sluice-log/sluice/internal/tlsconf"
 )
@@ -49,7 +50,7 @@ type Source struct {
 	pingInterval    time.Duration
 	pingTimeout     time.Duration
 	shutdownTimeout time.Duration
-	addr            chan net.Addr
+	bound           *listener.Bound
 	senders         senders
 
 	connections, unauthorized prometheus.Counter
@@ -63,7 +64,7 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	}
 	s := &Source{cfg: c, log: d.Logger, acks: d.Acknowledgements, maxMessage: int(c.MaxMessageSize),
 		pingInterval: c.PingInterval.D(), pingTimeout: c.PingTimeout.D(), shutdownTimeout: c.ShutdownTimeout.D(),
-		addr:         make(chan net.Addr, 1),
+		bound:        listener.NewBound(),
 		connections:  d.Metrics.Counter("websocket_connections_total", "Relay connections accepted.", nil),
 		unauthorized: d.Metrics.Counter("websocket_unauthorized_total", "Relay handshakes refused for bad or missing credentials.", nil),
 		duplicates:   d.Metrics.Counter("websocket_duplicate_batches_total", "Batches received again and not emitted twice.", nil),
@@ -84,30 +85,15 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 }
 
 // Addr returns the listening address once Run has bound it.
-func (s *Source) Addr(ctx context.Context) (net.Addr, error) {
-	select {
-	case a := <-s.addr:
-		s.addr <- a
-		return a, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+func (s *Source) Addr(ctx context.Context) (net.Addr, error) { return s.bound.Addr(ctx) }
 
 // Run implements component.Source.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	ln, err := net.Listen("tcp", s.cfg.Address)
+	ln, err := listener.Listen(s.cfg.Address, s.tls)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", s.cfg.Address, err)
+		return err
 	}
-	if s.tls != nil {
-		ln = tls.NewListener(ln, s.tls)
-	}
-	select {
-	case <-s.addr:
-	default:
-	}
-	s.addr <- ln.Addr()
+	s.bound.Set(ln.Addr())
 	h := &handler{s: s, ctx: ctx, emit: emit}
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, h)
