@@ -17,7 +17,7 @@ func TestLimiterSuppressesRepeats(t *testing.T) {
 		a.Warn("bad frame")
 	}
 	log.With("component", "b").Warn("bad frame") // another component: its own key
-	a.Info("started")                           // info is never limited
+	a.Info("started")                            // info is never limited
 	a.Info("started")
 	now = now.Add(11 * time.Second)
 	a.Warn("bad frame")
