@@ -44,7 +44,7 @@ func NewReader(r io.Reader, max int, mode Mode) *Reader {
 	if max <= 0 {
 		max = 1 << 20
 	}
-	return &Reader{r: r, buf: make([]byte, min(max+1, 64<<10)), max: max, mode: mode}
+	return &Reader{r: r, buf: make([]byte, min(max+1, 256<<10)), max: max, mode: mode}
 }
 
 // Reset reuses the reader for a new stream starting at offset.
