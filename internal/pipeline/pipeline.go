@@ -38,6 +38,12 @@ type Options struct {
 	Metrics *telemetry.Registry
 	// Once makes sources read to the end of their input and stop.
 	Once bool
+	// ReloadDrain bounds how long a replaced transform or sink may take to
+	// hand over what it holds during a reload (default 10s). A sink whose
+	// destination is down would otherwise hold the reload, and every later
+	// one, forever; past the bound its backlog is abandoned, so the sources
+	// replay it.
+	ReloadDrain time.Duration
 	// BufferFactory builds a sink buffer other than memory (disk); nil
 	// allows memory buffers only.
 	BufferFactory func(c *config.Component, dir string, m *telemetry.Component) (buffer.Buffer, error)
@@ -66,6 +72,16 @@ func New(opts Options) *Pipeline {
 // inputs are unchanged keep running; the rest are started or retired. If a
 // new component cannot be built, nothing changes and the error is returned.
 func (p *Pipeline) Apply(cfg *config.Config) error {
+	drain := p.opts.ReloadDrain
+	if drain <= 0 {
+		drain = 10 * time.Second
+	}
+	return p.apply(cfg, drain)
+}
+
+// apply is Apply with a bound on draining replaced components; 0 means no
+// bound (shutdown, where the grace period bounds everything).
+func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// Hold Wait open while sources are swapped, so it cannot return in the
@@ -117,7 +133,7 @@ func (p *Pipeline) Apply(cfg *config.Config) error {
 	}
 	for _, n := range retiring {
 		if n.cfg.Kind == component.KindSource {
-			p.stop(n)
+			p.stop(n, 0)
 		}
 	}
 	for _, n := range started {
@@ -127,7 +143,7 @@ func (p *Pipeline) Apply(cfg *config.Config) error {
 	}
 	for _, n := range retiring {
 		if n.cfg.Kind != component.KindSource {
-			p.stop(n)
+			p.stop(n, drain)
 		}
 	}
 	p.cfg, p.nodes = cfg, next
@@ -249,9 +265,11 @@ func (p *Pipeline) start(n *node) {
 			}
 		}()
 	case component.Transform:
+		ctx, cancel := context.WithCancel(p.hardCtx)
+		n.cancel = cancel
 		go func() {
 			defer close(n.done)
-			p.runTransform(n, impl, log)
+			p.runTransform(ctx, n, impl, log)
 		}()
 	case component.Sink:
 		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, retry: n.cfg.Retry, metrics: n.metrics, log: log}
@@ -275,30 +293,43 @@ func (p *Pipeline) start(n *node) {
 				sd.Shutdown()
 				return
 			}
-			for {
-				b, err := n.in.Pop(context.Background())
-				if err != nil {
-					break
-				}
-				b.Ack.Release(ack.Abandoned)
-			}
+			abandonUntilClosed(n.in)
 		}()
 	}
 }
 
+// abandonUntilClosed releases every batch still pushed into in as
+// Abandoned, until in is closed and empty.
+func abandonUntilClosed(in buffer.Buffer) {
+	for {
+		b, err := in.Pop(context.Background())
+		if err != nil {
+			return
+		}
+		b.Ack.Release(ack.Abandoned)
+	}
+}
+
 // runTransform feeds the transform until its input is closed and drained.
-func (p *Pipeline) runTransform(n *node, t component.Transform, log *slog.Logger) {
+// Once ctx is done (hard stop, or a replaced transform that took too long)
+// what still arrives is abandoned, until the input is closed, so no batch
+// is left holding its token.
+func (p *Pipeline) runTransform(ctx context.Context, n *node, t component.Transform, log *slog.Logger) {
 	out := func(ctx context.Context, output string, b *event.Batch) error {
 		b.Ack.Retain(1)
 		return emit(ctx, n, output, b)
 	}
 	for {
-		b, err := n.in.Pop(p.hardCtx)
+		b, err := n.in.Pop(ctx)
+		if errors.Is(err, buffer.ErrClosed) {
+			return
+		}
 		if err != nil {
+			abandonUntilClosed(n.in)
 			return
 		}
 		tok := b.Ack
-		if err := t.Process(p.hardCtx, b, out); err != nil {
+		if err := t.Process(ctx, b, out); err != nil {
 			n.metrics.Errors.Inc()
 			log.Error("transform failed", "error", err)
 			tok.Release(ack.Abandoned)
@@ -310,19 +341,30 @@ func (p *Pipeline) runTransform(n *node, t component.Transform, log *slog.Logger
 
 // stop retires a node and waits until it is done. A source stops reading
 // (committing what was acknowledged); a transform or a sink with a memory
-// buffer drains its input; a sink with a durable buffer stops at once,
-// since what it holds is already safe on disk for its successor.
-func (p *Pipeline) stop(n *node) {
+// buffer drains its input, for at most drain when that is not 0; a sink
+// with a durable buffer stops at once, since what it holds is already safe
+// on disk for its successor.
+func (p *Pipeline) stop(n *node, drain time.Duration) {
 	switch sd, durable := n.in.(shutdowner); {
 	case n.cfg.Kind == component.KindSource:
 		n.cancel()
 	case durable:
+		// Shut down first: it wakes pushers blocked on a full buffer, which
+		// hold sendMu shared.
+		sd.Shutdown()
 		n.sendMu.Lock()
 		n.retired = true
 		n.sendMu.Unlock()
-		sd.Shutdown()
 		n.cancel() // the batch in flight is abandoned and stays on disk
 	default:
+		if drain > 0 {
+			t := time.AfterFunc(drain, func() {
+				p.opts.Logger.Warn("replaced component did not drain in time; abandoning what it holds",
+					"component", n.cfg.Name(), "after", drain.String())
+				n.cancel()
+			})
+			defer t.Stop()
+		}
 		n.retire()
 	}
 	<-n.done
@@ -338,7 +380,7 @@ func (p *Pipeline) Wait() { p.sources.Wait() }
 func (p *Pipeline) Stop(grace time.Duration) {
 	t := time.AfterFunc(grace, p.hardCancel)
 	defer t.Stop()
-	_ = p.Apply(&config.Config{})
+	_ = p.apply(&config.Config{}, 0)
 	p.hardCancel()
 }
 

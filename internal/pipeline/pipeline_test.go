@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/logging"
 	"github.com/sluice-log/sluice/internal/telemetry"
 	"github.com/sluice-log/sluice/internal/testutil"
@@ -241,4 +242,73 @@ sinks:
 		t.Errorf("acks after hard stop: %v", w.acked)
 	}
 	_ = context.Background()
+}
+
+// TestReloadDoesNotHangOnADownSink replaces a sink whose destination never
+// answers: the reload returns after the drain bound, the held events are
+// abandoned (for the sources to replay), and the new sink takes over.
+func TestReloadDoesNotHangOnADownSink(t *testing.T) {
+	w := newWorld(t.Name())
+	w.gate = make(chan struct{})
+	p := New(Options{Logger: logging.New(t.Output(), 0, false, 0), Metrics: telemetry.New(prometheus.NewRegistry()),
+		ReloadDrain: 100 * time.Millisecond})
+	base := `
+sources:
+  src: { type: testsrc, world: ` + t.Name() + `, count: 50, batch: 5, prefix: e, follow: true }
+sinks:
+  a: { type: testsink, world: ` + t.Name() + `, inputs: [src], batch: { max_events: 7 } }
+`
+	if err := p.Apply(parse(t, base)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- p.Apply(parse(t, strings.Replace(base, "max_events: 7", "max_events: 9", 1))) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reload hung on a sink that cannot deliver")
+	}
+	close(w.gate)
+	p.Stop(5 * time.Second)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.acked[ack.Abandoned] == 0 {
+		t.Errorf("acks %v: the stuck sink's events should be abandoned", w.acked)
+	}
+}
+
+// TestTransformAbandonsAfterHardStop: batches pushed into a transform
+// after the hard stop are released (abandoned), not stranded.
+func TestTransformAbandonsAfterHardStop(t *testing.T) {
+	w := newWorld(t.Name())
+	p := newPipeline(t)
+	if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 0, batch: 1, follow: true }
+transforms:
+  up: { type: testupper, inputs: [src] }
+sinks:
+  a: { type: testsink, world: `+t.Name()+`, inputs: [up] }
+`)); err != nil {
+		t.Fatal(err)
+	}
+	p.hardCancel()
+	time.Sleep(20 * time.Millisecond)
+	released := make(chan ack.Status, 1)
+	b := &event.Batch{Events: []event.Event{{Message: []byte("late")}}, Ack: ack.New(func(s ack.Status) { released <- s })}
+	_ = p.nodes["src"].emitter()(context.Background(), b)
+	select {
+	case s := <-released:
+		if s != ack.Abandoned {
+			t.Errorf("released as %v", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a batch pushed after the hard stop was never released")
+	}
+	p.Stop(time.Second)
+	_ = w
 }

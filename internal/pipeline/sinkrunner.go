@@ -103,16 +103,11 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 		err := r.sink.Write(ctx, b)
 		var rej *component.RejectError
 		var part *component.PartialError
+		// Per-event outcomes first: a PartialError may wrap a RejectError.
 		switch {
 		case err == nil:
 			r.delivered(b)
 			b.Ack.Release(status)
-			return
-		case errors.As(err, &rej):
-			r.metrics.Rejected.Add(float64(len(b.Events)))
-			r.metrics.Errors.Inc()
-			r.log.Error("destination rejected events", "events", len(b.Events), "error", err)
-			b.Ack.Release(ack.Rejected)
 			return
 		case errors.As(err, &part) && len(part.Outcomes) == len(b.Events):
 			retry := r.split(b, part.Outcomes, &status)
@@ -122,6 +117,12 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 			}
 			b = retry
 			r.log.Warn("retrying failed events", "events", len(b.Events), "error", err)
+		case errors.As(err, &rej):
+			r.metrics.Rejected.Add(float64(len(b.Events)))
+			r.metrics.Errors.Inc()
+			r.log.Error("destination rejected events", "events", len(b.Events), "error", err)
+			b.Ack.Release(ack.Rejected)
+			return
 		default:
 			r.metrics.Errors.Inc()
 			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)

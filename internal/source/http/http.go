@@ -182,17 +182,21 @@ func (h *handler) deliver(reqCtx context.Context, events []event.Event) (ack.Sta
 	b := &event.Batch{Events: events}
 	ctx, cancel := context.WithTimeout(reqCtx, s.cfg.Timeout.D())
 	defer cancel()
-	stop := context.AfterFunc(h.ctx, cancel)
+	// Shutdown stops accepting (emit gives up), but a request whose events
+	// are already in the pipeline keeps waiting for their acknowledgement.
+	emitCtx, cancelEmit := context.WithCancel(ctx)
+	defer cancelEmit()
+	stop := context.AfterFunc(h.ctx, cancelEmit)
 	defer stop()
 	if !s.deps.Acknowledgements {
-		if err := h.emit(ctx, b); err != nil {
+		if err := h.emit(emitCtx, b); err != nil {
 			return ack.Abandoned, err
 		}
 		return ack.Delivered, nil
 	}
 	result := make(chan ack.Status, 1)
 	b.Ack = ack.New(func(st ack.Status) { result <- st })
-	if err := h.emit(ctx, b); err != nil {
+	if err := h.emit(emitCtx, b); err != nil {
 		return ack.Abandoned, err
 	}
 	select {

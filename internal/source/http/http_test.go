@@ -174,3 +174,36 @@ func TestAnswersAfterAcknowledgement(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownLetsWaitingRequestsFinish: stopping the source does not
+// answer 503 to requests whose events are in the pipeline; they get their
+// acknowledgement's answer.
+func TestShutdownLetsWaitingRequestsFinish(t *testing.T) {
+	c := &Config{}
+	c.Defaults()
+	c.Address = "127.0.0.1:0"
+	s, err := New(c, testutil.Deps(t, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &testutil.Collector{Hold: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = s.Run(ctx, col.Emit) }()
+	addr, err := s.(*Source).Addr(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 1)
+	go func() { code, _ := post(t, "http://"+addr.String(), "application/json", `{"message":"m"}`, nil); got <- code }()
+	for deadline := time.Now().Add(5 * time.Second); len(col.Messages()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	time.Sleep(50 * time.Millisecond)
+	col.Release(ack.Delivered)
+	if code := <-got; code != http.StatusNoContent {
+		t.Errorf("status %d after shutdown began, want 204 once acknowledged", code)
+	}
+	<-stopped
+}

@@ -87,10 +87,12 @@ type Source struct {
 	path    string // cursor file
 	tracker *checkpoint.Tracker[string]
 
+	writeMu   sync.Mutex // serializes cursor file writes, so none goes backwards
 	mu        sync.Mutex
 	committed string // cursor of the last acknowledged entry
 	written   time.Time
-	lastRead  string // cursor of the last entry emitted
+	flushSoon *time.Timer // writes an acknowledged cursor that a burst limit held back
+	lastRead  string      // cursor of the last entry emitted
 	restarts  interface{ Inc() }
 }
 
@@ -175,6 +177,13 @@ func (s *Source) finish(err error) error {
 			break
 		}
 	}
+	s.mu.Lock()
+	if s.flushSoon != nil {
+		// A replacement instance may write the same file after we return.
+		s.flushSoon.Stop()
+		s.flushSoon = nil
+	}
+	s.mu.Unlock()
 	if cerr := s.commit(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -281,28 +290,44 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit component.Emit) err
 }
 
 // acked advances the committed cursor. The file is written at most once
-// a second here, and always when the source stops, so a burst of acks does
-// not become a burst of fsyncs; a crash repeats at most that second.
+// a second, the last cursor of a burst a second later at the latest, and
+// always when the source stops: a burst of acks does not become a burst of
+// fsyncs, and a crash repeats at most about a second of entries.
 func (s *Source) acked(seq uint64, st ack.Status) {
-	if s.tracker.Done(seq, st) {
-		s.mu.Lock()
-		s.committed = s.tracker.Committed()
-		due := time.Since(s.written) >= time.Second
-		if due {
-			s.written = time.Now()
-		}
-		s.mu.Unlock()
-		if !due {
-			return
-		}
-		if err := s.commit(); err != nil {
-			s.deps.Metrics.Errors.Inc()
-			s.deps.Logger.Error("saving journald cursor", "error", err)
-		}
+	if !s.tracker.Done(seq, st) {
+		return
+	}
+	s.mu.Lock()
+	s.committed = s.tracker.Committed()
+	due := time.Since(s.written) >= time.Second
+	if due {
+		s.written = time.Now()
+	} else if s.flushSoon == nil {
+		s.flushSoon = time.AfterFunc(time.Second, func() {
+			s.mu.Lock()
+			s.flushSoon, s.written = nil, time.Now()
+			s.mu.Unlock()
+			s.saveCursor()
+		})
+	}
+	s.mu.Unlock()
+	if due {
+		s.saveCursor()
 	}
 }
 
+func (s *Source) saveCursor() {
+	if err := s.commit(); err != nil {
+		s.deps.Metrics.Errors.Inc()
+		s.deps.Logger.Error("saving journald cursor", "error", err)
+	}
+}
+
+// commit writes the committed cursor. Writes are serialized and each reads
+// the cursor under the lock, so a slow earlier write cannot land last.
 func (s *Source) commit() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	cursor := s.committed
 	s.mu.Unlock()
