@@ -195,7 +195,10 @@ func TestShutdownLetsWaitingRequestsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make(chan int, 1)
-	go func() { code, _ := post(t, "http://"+addr.String(), "application/json", `{"message":"m"}`, nil); got <- code }()
+	go func() {
+		code, _ := post(t, "http://"+addr.String(), "application/json", `{"message":"m"}`, nil)
+		got <- code
+	}()
 	for deadline := time.Now().Add(5 * time.Second); len(col.Messages()) == 0 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
