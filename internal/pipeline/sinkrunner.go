@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/buffer"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
@@ -128,7 +128,7 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)
 		}
 		r.metrics.Retries.Inc()
-		if !sleep(ctx, backoff(r.retry, attempt)) {
+		if !backoff.Sleep(ctx, retryWait(r.retry, attempt)) {
 			b.Ack.Release(ack.Abandoned)
 			return
 		}
@@ -160,26 +160,11 @@ func (r *sinkRunner) delivered(b *event.Batch) {
 	r.metrics.BytesOut.Add(float64(messageBytes(b)))
 }
 
-// backoff is exponential with equal jitter: half the step is fixed, half random.
-func backoff(c config.Retry, attempt int) time.Duration {
+// retryWait is exponential with equal jitter: half the step is fixed, half random.
+func retryWait(c config.Retry, attempt int) time.Duration {
 	d := c.InitialBackoff.D()
 	for i := 0; i < attempt && d < c.MaxBackoff.D(); i++ {
 		d *= 2
 	}
-	d = min(d, c.MaxBackoff.D())
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return backoff.Jitter(min(d, c.MaxBackoff.D()))
 }

@@ -1,9 +1,6 @@
 package exec
 
-import (
-	"math/rand/v2"
-	"time"
-)
+import "time"
 
 // backoff is the wait between restarts: initial, doubling up to max.
 type backoff struct {
@@ -24,9 +21,3 @@ func (b *backoff) next() time.Duration {
 
 // reset starts the sequence over, after a command ran well.
 func (b *backoff) reset() { b.cur = 0 }
-
-// equalJitter returns a random duration in [d/2, d], so that many sources
-// restarting together spread out but none comes back too soon.
-func equalJitter(d time.Duration) time.Duration {
-	return d/2 + rand.N(d/2+1)
-}

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	retry "github.com/sluice-log/sluice/internal/backoff"
 	"strings"
 	"testing"
 	"time"
@@ -41,8 +42,8 @@ func TestBackoff(t *testing.T) {
 func TestEqualJitter(t *testing.T) {
 	for _, d := range []time.Duration{time.Nanosecond, time.Millisecond, 30 * time.Second} {
 		for range 1000 {
-			if j := equalJitter(d); j < d/2 || j > d {
-				t.Fatalf("equalJitter(%v) = %v, outside [d/2, d]", d, j)
+			if j := retry.Jitter(d); j < d/2 || j > d {
+				t.Fatalf("Jitter(%v) = %v, outside [d/2, d]", d, j)
 			}
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
 
+	retry "github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/source/linesource"
@@ -59,7 +60,7 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Source{cfg: cfg, once: deps.Once, log: log, metrics: deps.Metrics,
-		stdout: cfg.Options(deps, cfg.stream()), jitter: equalJitter}
+		stdout: cfg.Options(deps, cfg.stream()), jitter: retry.Jitter}
 	s.stderr = s.stdout
 	s.stderr.Fields = event.Fields{{Key: "fd", Value: event.String("stderr")}}
 	if cfg.Stderr == StderrLog {
@@ -93,7 +94,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 		}
 		wait := bo.next()
 		s.log.Info("restarting command", "in", wait)
-		if !sleep(ctx, wait) {
+		if !retry.Sleep(ctx, wait) {
 			return nil
 		}
 		s.restarts.Inc()
@@ -143,18 +144,6 @@ func exitStatus(err error) string {
 		return unix.SignalName(ws.Signal())
 	}
 	return strconv.Itoa(ee.ExitCode())
-}
-
-// sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func noCounter() prometheus.Counter {

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/atomicfile"
+	backoffpkg "github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/checkpoint"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
@@ -158,12 +158,8 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 			backoff = s.cfg.RestartBackoff.D()
 		}
 		s.deps.Logger.Warn("journalctl exited; restarting", "error", err, "in", backoff)
-		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoffpkg.Sleep(ctx, backoffpkg.Jitter(backoff)) {
 			return s.finish(nil)
-		case <-t.C:
 		}
 		backoff = min(2*backoff, time.Minute)
 	}

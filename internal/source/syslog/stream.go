@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	retry "github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
 	wire "github.com/sluice-log/sluice/internal/syslog"
 )
@@ -150,7 +151,7 @@ func (s *Source) accept(ctx context.Context, ln net.Listener, cs *connSet, emit 
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 			s.deps.Metrics.Errors.Inc()
 			s.warn("accepting syslog connection", "error", err, "retry_in", backoff)
-			if !sleep(ctx, backoff) {
+			if !retry.Sleep(ctx, backoff) {
 				return nil
 			}
 			continue
@@ -168,17 +169,6 @@ func (s *Source) accept(ctx context.Context, ln net.Listener, cs *connSet, emit 
 			defer cs.remove(c)
 			s.serveConn(ctx, c, emit)
 		}()
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
