@@ -71,3 +71,25 @@ func keySig(k string) uint {
 	}
 	return uint(len(k))*31 + uint(k[0])*7 + uint(k[len(k)-1])
 }
+
+// Hex4 decodes the four hex digits at the start of b (a \uXXXX escape).
+func Hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}

@@ -118,23 +118,12 @@ func (d *decoder) lowSurrogate() (rune, bool) {
 }
 
 func (d *decoder) hex4() (rune, bool) {
-	if d.pos+4 > len(d.data) {
-		d.pos = len(d.data)
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.data[d.pos : d.pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
+	r, ok := parser.Hex4(d.data[d.pos:])
+	if !ok {
+		if d.pos+4 > len(d.data) {
+			d.pos = len(d.data)
 		}
-		r = r<<4 | rune(c)
+		return 0, false
 	}
 	d.pos += 4
 	return r, true

@@ -176,7 +176,7 @@ func (s *scanner) escape(buf []byte) []byte {
 // unicode decodes the four hex digits at s.pos, and a following low
 // surrogate escape when the first is a high surrogate.
 func (s *scanner) unicode() (rune, bool) {
-	r, ok := hex4(s.data[s.pos:])
+	r, ok := parser.Hex4(s.data[s.pos:])
 	if !ok {
 		return 0, false
 	}
@@ -186,7 +186,7 @@ func (s *scanner) unicode() (rune, bool) {
 	}
 	rest := s.data[s.pos:]
 	if len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u' {
-		if r2, ok := hex4(rest[2:]); ok {
+		if r2, ok := parser.Hex4(rest[2:]); ok {
 			if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 				s.pos += 6
 				return dec, true
@@ -194,25 +194,4 @@ func (s *scanner) unicode() (rune, bool) {
 		}
 	}
 	return utf8.RuneError, true
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
