@@ -209,22 +209,9 @@ func sortFields(f event.Fields) {
 // logplex decodes octet-counted RFC 5424 frames, checking the frame count
 // against the Logplex-Msg-Count header when there is one.
 func (s *Source) logplex(r *http.Request, body []byte, now time.Time) ([]event.Event, int, error) {
-	rd := syslog.NewReader(bytes.NewReader(body), int(s.cfg.MaxBodySize))
-	var dec syslog.Decoder
-	var out []event.Event
-	for {
-		frame, err := rd.Next()
-		if len(frame) > 0 {
-			var e event.Event
-			dec.Decode(frame, now, remoteHost(r), &e)
-			out = append(out, e)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return nil, http.StatusBadRequest, fmt.Errorf("logplex body: %w", err)
-			}
-			break
-		}
+	out, err := syslogFrames(r, body, int(s.cfg.MaxBodySize), now)
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("logplex body: %w", err)
 	}
 	if h := r.Header.Get("Logplex-Msg-Count"); h != "" {
 		if n, err := strconv.Atoi(h); err == nil && n != len(out) {
@@ -234,9 +221,16 @@ func (s *Source) logplex(r *http.Request, body []byte, now time.Time) ([]event.E
 	return out, 0, nil
 }
 
-// syslogLines decodes one syslog message per line (or octet-counted frames).
+// syslogLines decodes one syslog message per line (or octet-counted
+// frames); a body can hold no frame too large to read.
 func (s *Source) syslogLines(r *http.Request, body []byte, now time.Time) []event.Event {
-	rd := syslog.NewReader(bytes.NewReader(body), len(body)+1)
+	out, _ := syslogFrames(r, body, len(body)+1, now)
+	return out
+}
+
+// syslogFrames decodes the syslog frames of body into events.
+func syslogFrames(r *http.Request, body []byte, maxSize int, now time.Time) ([]event.Event, error) {
+	rd := syslog.NewReader(bytes.NewReader(body), maxSize)
 	var dec syslog.Decoder
 	var out []event.Event
 	for {
@@ -246,8 +240,11 @@ func (s *Source) syslogLines(r *http.Request, body []byte, now time.Time) []even
 			dec.Decode(frame, now, remoteHost(r), &e)
 			out = append(out, e)
 		}
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
 		if err != nil {
-			return out
+			return out, err
 		}
 	}
 }
