@@ -89,10 +89,6 @@ sinks:
 	p.stop(syscall.SIGTERM)
 	mu.Lock()
 	defer mu.Unlock()
-	var events []string
-	for l := range received {
-		events = append(events, l)
-	}
 	seen := map[string]int{}
 	for l, c := range received {
 		var ev struct{ Message string }

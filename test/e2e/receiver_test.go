@@ -20,10 +20,9 @@ type receiver struct {
 	addr  string
 	delay time.Duration
 
-	mu   sync.Mutex
-	got  map[string]int
-	srv  *http.Server
-	down chan struct{}
+	mu  sync.Mutex
+	got map[string]int
+	srv *http.Server
 }
 
 func newReceiver(t *testing.T) *receiver {

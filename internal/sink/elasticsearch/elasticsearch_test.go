@@ -55,12 +55,12 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.auth != "" && r.Header.Get("Authorization") != f.auth {
-		http.Error(w, `{"error":{"type":"security_exception"}}`, 401)
+		http.Error(w, `{"error":{"type":"security_exception"}}`, http.StatusUnauthorized)
 		return
 	}
 	if f.failFirst > 0 {
 		f.failFirst--
-		http.Error(w, `{"error":"unavailable"}`, 503)
+		http.Error(w, `{"error":"unavailable"}`, http.StatusServiceUnavailable)
 		return
 	}
 	var body io.Reader = r.Body

@@ -215,15 +215,3 @@ func (k *tokens) len() int {
 	defer k.mu.Unlock()
 	return len(k.batches)
 }
-
-func (k *tokens) messages() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var out []string
-	for _, b := range k.batches {
-		for _, e := range b.Events {
-			out = append(out, string(e.Message))
-		}
-	}
-	return out
-}

@@ -72,10 +72,10 @@ type tailer struct {
 	b        builder
 	buf      []byte // fingerprint scratch
 
-	notify           *notifier
-	lastScan         time.Time
-	lastPoll         time.Time
-	scanSoon, pollOK bool
+	notify   *notifier
+	lastScan time.Time
+	lastPoll time.Time
+	scanSoon bool
 	// rescanAt, when set, brings the next scan forward: a new file was left
 	// undecided (a copy still being written, see copyInProgress).
 	rescanAt time.Time

@@ -141,15 +141,3 @@ func (c *Config) location() (*time.Location, error) {
 }
 
 func (c *Config) datagram() bool { return c.Mode == ModeUDP || c.Mode == ModeUnixDgram }
-
-func (c *Config) network() string {
-	switch c.Mode {
-	case ModeUDP:
-		return "udp"
-	case ModeUnix:
-		return "unix"
-	case ModeUnixDgram:
-		return "unixgram"
-	}
-	return "tcp"
-}
