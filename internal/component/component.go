@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/telemetry"
 )
@@ -34,6 +35,24 @@ func (k Kind) Plural() string { return string(k) + "s" }
 // (backpressure) and returns an error only when ctx is done. Ownership of the
 // batch, including the holder count of its ack token, passes to Emit.
 type Emit func(ctx context.Context, b *event.Batch) error
+
+// AckOnEmit is how a source with `acknowledgements: false` is fed: its
+// batch's token is released as soon as emit has taken the batch (Abandoned
+// if it could not), and the events travel on without one. The source then
+// commits and answers at once, with the same code that otherwise waits for
+// delivery.
+func AckOnEmit(emit Emit) Emit {
+	return func(ctx context.Context, b *event.Batch) error {
+		tok := b.Ack
+		b.Ack = nil
+		if err := emit(ctx, b); err != nil {
+			tok.Release(ack.Abandoned)
+			return err
+		}
+		tok.Release(ack.Delivered)
+		return nil
+	}
+}
 
 // Source produces events until ctx is cancelled or its input ends.
 // Run returns nil on a clean end (EOF of a one-shot input, cancellation);
@@ -80,9 +99,6 @@ type Deps struct {
 	DataDir string
 	// Metrics are the component's standard counters.
 	Metrics *telemetry.Component
-	// Acknowledgements reports whether the source should wait for end-to-end
-	// acknowledgement before committing checkpoints or answering clients.
-	Acknowledgements bool
 	// Once is set by `sluice run --once`: sources read to the end of their
 	// input and return instead of following it.
 	Once bool

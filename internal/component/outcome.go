@@ -3,6 +3,7 @@ package component
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrNotConnected is returned by a sink whose connection is down. The
@@ -51,3 +52,30 @@ func (e *PartialError) Error() string {
 }
 
 func (e *PartialError) Unwrap() error { return e.Err }
+
+// RetryAfterError is a transient failure whose destination said when to
+// come back (HTTP Retry-After). The pipeline waits at least After, bounded
+// by MaxRetryAfter, before the next attempt; it may wrap a PartialError.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+// MaxRetryAfter bounds how long a Retry-After hint can hold a sink back, so
+// a misconfigured server cannot park deliveries for hours.
+const MaxRetryAfter = 5 * time.Minute
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%v (retry after %s)", e.Err, e.After)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps a transient err with the wait the destination asked for.
+// A zero or negative d returns err unchanged.
+func RetryAfter(d time.Duration, err error) error {
+	if d <= 0 {
+		return err
+	}
+	return &RetryAfterError{After: d, Err: err}
+}

@@ -113,11 +113,19 @@ func findByID(ns []*node, id string, not *node) *node {
 	return nil
 }
 
-// emitter returns the component.Emit of a source node.
+// emitter returns the component.Emit of a source node. Every source
+// attaches an ack token and waits on it the same way; the pipeline applies
+// the source's acknowledgements setting here, so no source branches on it.
+// With acknowledgements off see component.AckOnEmit.
 func (n *node) emitter() component.Emit {
-	return func(ctx context.Context, b *event.Batch) error {
-		return emit(ctx, n, "", b)
+	if n.cfg.Acknowledgements {
+		return func(ctx context.Context, b *event.Batch) error {
+			return emit(ctx, n, "", b)
+		}
 	}
+	return component.AckOnEmit(func(ctx context.Context, b *event.Batch) error {
+		return emit(ctx, n, "", b)
+	})
 }
 
 func messageBytes(b *event.Batch) int {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/buffer"
 	"github.com/sluice-log/sluice/internal/buffer/memory"
 	"github.com/sluice-log/sluice/internal/component"
@@ -201,12 +202,11 @@ func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error)
 	}
 	m := p.opts.Metrics.Component(string(c.Kind), c.Type, c.ID)
 	deps := component.Deps{
-		ID:               c.ID,
-		Logger:           p.opts.Logger.With("component", c.Name()),
-		DataDir:          filepath.Join(cfg.DataDir, c.Kind.Plural(), c.ID),
-		Metrics:          m,
-		Acknowledgements: c.Acknowledgements,
-		Once:             p.opts.Once,
+		ID:      c.ID,
+		Logger:  p.opts.Logger.With("component", c.Name()),
+		DataDir: filepath.Join(cfg.DataDir, c.Kind.Plural(), c.ID),
+		Metrics: m,
+		Once:    p.opts.Once,
 	}
 	impl, err := spec.Build(c.Options, deps)
 	if err != nil {
@@ -272,7 +272,8 @@ func (p *Pipeline) start(n *node) {
 			p.runTransform(ctx, n, impl, log)
 		}()
 	case component.Sink:
-		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, retry: n.cfg.Retry, metrics: n.metrics, log: log}
+		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log,
+			retry: backoff.Exponential{Base: n.cfg.Retry.InitialBackoff.D(), Max: n.cfg.Retry.MaxBackoff.D(), Jitter: true}}
 		if p.opts.Once {
 			// A batch job has its input at hand: waiting for a partial batch
 			// to fill would only delay the end, where sources wait for acks.

@@ -23,7 +23,7 @@ type sinkRunner struct {
 	sink    component.Sink
 	buf     buffer.Buffer
 	batch   config.Batch
-	retry   config.Retry
+	retry   backoff.Exponential
 	metrics *telemetry.Component
 	log     *slog.Logger
 
@@ -128,7 +128,7 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)
 		}
 		r.metrics.Retries.Inc()
-		if !backoff.Sleep(ctx, retryWait(r.retry, attempt)) {
+		if !backoff.Sleep(ctx, r.wait(attempt, err)) {
 			b.Ack.Release(ack.Abandoned)
 			return
 		}
@@ -160,11 +160,13 @@ func (r *sinkRunner) delivered(b *event.Batch) {
 	r.metrics.BytesOut.Add(float64(messageBytes(b)))
 }
 
-// retryWait is exponential with equal jitter: half the step is fixed, half random.
-func retryWait(c config.Retry, attempt int) time.Duration {
-	d := c.InitialBackoff.D()
-	for i := 0; i < attempt && d < c.MaxBackoff.D(); i++ {
-		d *= 2
+// wait is the pause before retry number attempt: the exponential schedule,
+// or longer when the destination asked for it (Retry-After).
+func (r *sinkRunner) wait(attempt int, err error) time.Duration {
+	d := r.retry.Delay(attempt)
+	var ra *component.RetryAfterError
+	if errors.As(err, &ra) {
+		d = max(d, min(ra.After, component.MaxRetryAfter))
 	}
-	return backoff.Jitter(min(d, c.MaxBackoff.D()))
+	return d
 }

@@ -55,11 +55,10 @@ func RequireCI(t testing.TB, why string) {
 // test output, discarded metrics, and a data dir in t.TempDir().
 func Deps(t testing.TB, id string) component.Deps {
 	return component.Deps{
-		ID:               id,
-		Logger:           logging.New(t.Output(), -4, false, 0),
-		DataDir:          t.TempDir(),
-		Metrics:          telemetry.Discard("test", "test", id),
-		Acknowledgements: true,
+		ID:      id,
+		Logger:  logging.New(t.Output(), -4, false, 0),
+		DataDir: t.TempDir(),
+		Metrics: telemetry.Discard("test", "test", id),
 	}
 }
 

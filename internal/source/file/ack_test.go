@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
@@ -142,14 +143,14 @@ func TestNoEmitAfterCancel(t *testing.T) {
 	})
 }
 
-// Without acknowledgements the checkpoint moves when emit returns.
+// Without acknowledgements (the pipeline's AckOnEmit) the checkpoint moves
+// when emit returns.
 func TestAcknowledgementsOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t)
-		e.deps.Acknowledgements = false
 		e.write("a.log", "")
 		k := &tokens{}
-		r := e.start(e.config(), k.emit)
+		r := e.start(e.config(), component.AckOnEmit(k.emit))
 		step(time.Second)
 		e.write("a.log", "x\ny\n")
 		step(time.Second)

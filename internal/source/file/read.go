@@ -175,18 +175,8 @@ func (t *tailer) flush(ctx context.Context) error {
 	}
 	t.outstanding.Add(1)
 	b := &event.Batch{Events: events}
-	if t.acks {
-		b.Ack = ack.New(func(s ack.Status) { t.release(marks, s) })
-	}
-	err := t.emit(ctx, b)
-	if !t.acks {
-		s := ack.Delivered
-		if err != nil {
-			s = ack.Abandoned
-		}
-		t.release(marks, s)
-	}
-	return err
+	b.Ack = ack.New(func(s ack.Status) { t.release(marks, s) })
+	return t.emit(ctx, b)
 }
 
 // release records the outcome of one batch. It may run on any goroutine.

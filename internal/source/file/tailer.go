@@ -53,7 +53,6 @@ type tailer struct {
 	store *checkpoint.Store
 	fresh bool // no checkpoint existed: the very first start
 	once  bool
-	acks  bool
 
 	files      map[*file]struct{}
 	byPath     map[string]*file
@@ -121,7 +120,7 @@ func newTailer(s *Source, emit component.Emit) (*tailer, error) {
 		return nil, err
 	}
 	t := &tailer{
-		Source: s, emit: emit, store: store, once: s.deps.Once, acks: s.deps.Acknowledgements,
+		Source: s, emit: emit, store: store, once: s.deps.Once,
 		files: map[*file]struct{}{}, byPath: map[string]*file{}, pending: map[*file]struct{}{},
 		unreadable: map[devIno]time.Time{}, streams: map[*stream]struct{}{}, saved: map[devIno]savedEntry{},
 		r:       lines.NewReader(nil, int(s.cfg.MaxLineBytes), s.mode),

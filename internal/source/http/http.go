@@ -188,12 +188,6 @@ func (h *handler) deliver(reqCtx context.Context, events []event.Event) (ack.Sta
 	defer cancelEmit()
 	stop := context.AfterFunc(h.ctx, cancelEmit)
 	defer stop()
-	if !s.deps.Acknowledgements {
-		if err := h.emit(emitCtx, b); err != nil {
-			return ack.Abandoned, err
-		}
-		return ack.Delivered, nil
-	}
 	result := make(chan ack.Status, 1)
 	b.Ack = ack.New(func(st ack.Status) { result <- st })
 	if err := h.emit(emitCtx, b); err != nil {

@@ -235,16 +235,11 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit component.Emit) err
 			return nil
 		}
 		seq := s.tracker.Add(last)
-		if s.deps.Acknowledgements {
-			b.Ack = ack.New(func(st ack.Status) { s.acked(seq, st) })
-		}
+		b.Ack = ack.New(func(st ack.Status) { s.acked(seq, st) })
 		s.mu.Lock()
 		s.lastRead = last
 		s.mu.Unlock()
 		err := emit(ctx, b)
-		if !s.deps.Acknowledgements {
-			s.acked(seq, ack.Delivered)
-		}
 		b = nil
 		return err
 	}

@@ -199,14 +199,6 @@ func (ss *session) emit(ctx context.Context, emit component.Emit, it item) {
 		return
 	}
 	b := &event.Batch{Events: it.evs}
-	if !ss.src.acks {
-		status := relay.Delivered
-		if emit(ctx, b) != nil {
-			status = relay.Abandoned
-		}
-		ss.finish(relay.Receipt{Seq: it.seq, Status: status})
-		return
-	}
 	b.Ack = ack.New(func(st ack.Status) { ss.finish(relay.Receipt{Seq: it.seq, Status: relay.StatusOf(st)}) })
 	_ = emit(ctx, b) // on error the pipeline releases the token as abandoned
 }

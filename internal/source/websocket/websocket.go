@@ -43,7 +43,6 @@ func init() {
 type Source struct {
 	cfg             *Config
 	log             *slog.Logger
-	acks            bool
 	tokens          [][32]byte
 	tls             *tls.Config
 	maxMessage      int
@@ -62,7 +61,7 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("creating websocket source: %w", err)
 	}
-	s := &Source{cfg: c, log: d.Logger, acks: d.Acknowledgements, maxMessage: int(c.MaxMessageSize),
+	s := &Source{cfg: c, log: d.Logger, maxMessage: int(c.MaxMessageSize),
 		pingInterval: c.PingInterval.D(), pingTimeout: c.PingTimeout.D(), shutdownTimeout: c.ShutdownTimeout.D(),
 		bound:        listener.NewBound(),
 		connections:  d.Metrics.Counter("websocket_connections_total", "Relay connections accepted.", nil),

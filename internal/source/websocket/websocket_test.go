@@ -277,7 +277,7 @@ func TestShutdownSendsOwedReceipts(t *testing.T) {
 func TestWithoutAcknowledgements(t *testing.T) {
 	t.Parallel()
 	col := &testutil.Collector{Hold: true}
-	s, _ := start(t, col.Emit, func(_ *Config, d *component.Deps) { d.Acknowledgements = false })
+	s, _ := start(t, component.AckOnEmit(col.Emit), nil)
 	c := dial(t, s.url(t), nil)
 	send(t, c, 3, 0, payload(t, ev("x")))
 	testutil.Diff(t, relay.Receipt{Seq: 3, Status: relay.Delivered}, receipt(t, c))
