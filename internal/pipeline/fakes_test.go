@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
@@ -54,6 +55,8 @@ type testSourceConfig struct {
 	Prefix string `yaml:"prefix"`
 	// Follow keeps the source running after emitting Count events.
 	Follow bool `yaml:"follow"`
+	// Interval is a pause between batches.
+	Interval time.Duration `yaml:"interval"`
 }
 
 type testSource struct {
@@ -84,6 +87,9 @@ func (s *testSource) Run(ctx context.Context, emit component.Emit) error {
 			pending.Wait()
 			return err
 		}
+		if s.cfg.Interval > 0 {
+			time.Sleep(s.cfg.Interval) // the tests run in synctest bubbles: fake time
+		}
 	}
 	pending.Wait()
 	if s.cfg.Follow {
@@ -98,12 +104,16 @@ type testSinkConfig struct {
 	Reject string `yaml:"reject"`
 	// RetryOnce makes each event fail once with Retry before succeeding.
 	RetryOnce bool `yaml:"retry_once"`
+	// RetryAfter makes the first write fail with this Retry-After hint.
+	RetryAfter time.Duration `yaml:"retry_after"`
 }
 
 type testSink struct {
 	cfg  *testSinkConfig
 	id   string
 	seen map[string]bool
+	// writes records when each Write was called.
+	writes []time.Time
 }
 
 func (s *testSink) Write(ctx context.Context, b *event.Batch) error {
@@ -114,6 +124,10 @@ func (s *testSink) Write(ctx context.Context, b *event.Batch) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	s.writes = append(s.writes, time.Now())
+	if s.cfg.RetryAfter > 0 && len(s.writes) == 1 {
+		return component.RetryAfter(s.cfg.RetryAfter, fmt.Errorf("injected 503"))
 	}
 	if f := w.failures[s.id]; f != nil && f.Add(-1) >= 0 {
 		return fmt.Errorf("injected failure")

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/logging"
@@ -57,9 +59,18 @@ func run(t *testing.T, cfg *config.Config) {
 	p.Stop(10 * time.Second)
 }
 
+// settle lets d of the bubble's fake time pass, then waits until every
+// goroutine of the test is blocked again: what the pipeline can do by then
+// is done, with no real waiting and no race with the assertions after it.
+func settle(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
 func TestFanOutAndTransforms(t *testing.T) {
-	w := newWorld(t.Name())
-	run(t, parse(t, `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		run(t, parse(t, `
 sources:
   src: { type: testsrc, world: `+t.Name()+`, count: 250, batch: 7, prefix: e }
 transforms:
@@ -68,20 +79,22 @@ sinks:
   raw: { type: testsink, world: `+t.Name()+`, inputs: [src] }
   upper: { type: testsink, world: `+t.Name()+`, inputs: [up], batch: { max_events: 10, timeout: 10ms } }
 `))
-	testutil.Diff(t, msgs("e", 250, ""), w.delivered["raw"])
-	var want []string
-	for _, m := range msgs("e", 250, "T:") {
-		if !strings.HasSuffix(m, "9") {
-			want = append(want, m)
+		testutil.Diff(t, msgs("e", 250, ""), w.delivered["raw"])
+		var want []string
+		for _, m := range msgs("e", 250, "T:") {
+			if !strings.HasSuffix(m, "9") {
+				want = append(want, m)
+			}
 		}
-	}
-	testutil.Diff(t, want, w.delivered["upper"])
-	testutil.Diff(t, map[ack.Status]int{ack.Delivered: 250}, w.acked)
+		testutil.Diff(t, want, w.delivered["upper"])
+		testutil.Diff(t, map[ack.Status]int{ack.Delivered: 250}, w.acked)
+	})
 }
 
 func TestNamedOutputs(t *testing.T) {
-	w := newWorld(t.Name())
-	run(t, parse(t, `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		run(t, parse(t, `
 sources:
   src: { type: testsrc, world: `+t.Name()+`, count: 20, batch: 3, prefix: e }
 transforms:
@@ -89,22 +102,24 @@ transforms:
 sinks:
   even: { type: testsink, world: `+t.Name()+`, inputs: [split.even] }
 `))
-	var want []string
-	for _, m := range msgs("e", 20, "") {
-		if (m[len(m)-1]-'0')%2 == 0 {
-			want = append(want, m)
+		var want []string
+		for _, m := range msgs("e", 20, "") {
+			if (m[len(m)-1]-'0')%2 == 0 {
+				want = append(want, m)
+			}
 		}
-	}
-	testutil.Diff(t, want, w.delivered["even"])
-	// The odd output has no consumer: those events are done, not stuck.
-	testutil.Diff(t, map[ack.Status]int{ack.Delivered: 20}, w.acked)
+		testutil.Diff(t, want, w.delivered["even"])
+		// The odd output has no consumer: those events are done, not stuck.
+		testutil.Diff(t, map[ack.Status]int{ack.Delivered: 20}, w.acked)
+	})
 }
 
 func TestRetryAndPartialOutcomes(t *testing.T) {
-	w := newWorld(t.Name())
-	w.failures["s"] = &atomic.Int64{}
-	w.failures["s"].Store(3)
-	run(t, parse(t, `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.failures["s"] = &atomic.Int64{}
+		w.failures["s"].Store(3)
+		run(t, parse(t, `
 sources:
   src: { type: testsrc, world: `+t.Name()+`, count: 100, batch: 10, prefix: e }
 sinks:
@@ -116,21 +131,22 @@ sinks:
     retry_once: true
     retry: { initial_backoff: 1ms, max_backoff: 5ms }
 `))
-	var want []string
-	rejected := 0
-	for _, m := range msgs("e", 100, "") {
-		if strings.HasSuffix(m, "7") {
-			rejected++
-			continue
+		var want []string
+		rejected := 0
+		for _, m := range msgs("e", 100, "") {
+			if strings.HasSuffix(m, "7") {
+				rejected++
+				continue
+			}
+			want = append(want, m)
 		}
-		want = append(want, m)
-	}
-	testutil.Diff(t, sorted(want), sorted(w.delivered["s"]))
-	// Batches holding a rejected event report Rejected; none is lost or abandoned.
-	total := w.acked[ack.Delivered] + w.acked[ack.Rejected]
-	if total != 100 || w.acked[ack.Abandoned] != 0 {
-		t.Errorf("acks: %v", w.acked)
-	}
+		testutil.Diff(t, sorted(want), sorted(w.delivered["s"]))
+		// Batches holding a rejected event report Rejected; none is lost or abandoned.
+		total := w.acked[ack.Delivered] + w.acked[ack.Rejected]
+		if total != 100 || w.acked[ack.Abandoned] != 0 {
+			t.Errorf("acks: %v", w.acked)
+		}
+	})
 }
 
 func TestBackpressureBlocksAndDropNewestCounts(t *testing.T) {
@@ -139,9 +155,10 @@ func TestBackpressureBlocksAndDropNewestCounts(t *testing.T) {
 		whenFull string
 	}{{"block", "block"}, {"drop_newest", "drop_newest"}} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t.Name())
-			w.gate = make(chan struct{})
-			cfg := parse(t, `
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t.Name())
+				w.gate = make(chan struct{})
+				cfg := parse(t, `
 sources:
   src: { type: testsrc, world: `+t.Name()+`, count: 100, batch: 10, prefix: e }
 sinks:
@@ -152,31 +169,33 @@ sinks:
     batch: { max_events: 10 }
     buffer: { max_events: 20, when_full: `+tc.whenFull+` }
 `)
-			p := newPipeline(t)
-			if err := p.Apply(cfg); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { p.Wait(); close(done) }()
-			if tc.whenFull == "block" {
-				select {
-				case <-done:
-					t.Fatal("source finished although the sink is blocked and the buffer is full")
-				case <-time.After(100 * time.Millisecond):
+				p := newPipeline(t)
+				if err := p.Apply(cfg); err != nil {
+					t.Fatal(err)
 				}
-			}
-			close(w.gate)
-			<-done
-			p.Stop(10 * time.Second)
-			got := len(w.delivered["s"])
-			switch tc.whenFull {
-			case "block":
-				testutil.Diff(t, msgs("e", 100, ""), w.delivered["s"])
-			case "drop_newest":
-				if got+w.acked[ack.Dropped] != 100 || w.acked[ack.Dropped] == 0 {
-					t.Errorf("delivered %d + dropped %d != 100", got, w.acked[ack.Dropped])
+				done := make(chan struct{})
+				go func() { p.Wait(); close(done) }()
+				if tc.whenFull == "block" {
+					settle(time.Second)
+					select {
+					case <-done:
+						t.Fatal("source finished although the sink is blocked and the buffer is full")
+					default:
+					}
 				}
-			}
+				close(w.gate)
+				<-done
+				p.Stop(10 * time.Second)
+				got := len(w.delivered["s"])
+				switch tc.whenFull {
+				case "block":
+					testutil.Diff(t, msgs("e", 100, ""), w.delivered["s"])
+				case "drop_newest":
+					if got+w.acked[ack.Dropped] != 100 || w.acked[ack.Dropped] == 0 {
+						t.Errorf("delivered %d + dropped %d != 100", got, w.acked[ack.Dropped])
+					}
+				}
+			})
 		})
 	}
 }
@@ -184,109 +203,108 @@ sinks:
 // TestReloadKeepsUnchanged changes one sink while a source keeps emitting:
 // the unchanged source is not restarted and every event arrives.
 func TestReloadKeepsUnchanged(t *testing.T) {
-	w := newWorld(t.Name())
-	base := `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		base := `
 sources:
-  src: { type: testsrc, world: ` + t.Name() + `, count: 5000, batch: 5, prefix: e, follow: true }
+  src: { type: testsrc, world: ` + t.Name() + `, count: 5000, batch: 5, prefix: e, follow: true, interval: 1ms }
 sinks:
   a: { type: testsink, world: ` + t.Name() + `, inputs: [src], batch: { max_events: 7 } }
 `
-	p := newPipeline(t)
-	if err := p.Apply(parse(t, base)); err != nil {
-		t.Fatal(err)
-	}
-	// Same sink ID, different config: replaced. A new sink b appears.
-	changed := base + `  b: { type: testsink, world: ` + t.Name() + `, inputs: [src] }
-`
-	changed = strings.Replace(changed, "max_events: 7", "max_events: 9", 1)
-	if err := p.Apply(parse(t, changed)); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Apply(parse(t, changed)); err != nil { // no-op
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		w.mu.Lock()
-		n := w.acked[ack.Delivered]
-		w.mu.Unlock()
-		if n == 5000 || time.Now().After(deadline) {
-			break
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, base)); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	p.Stop(10 * time.Second)
-	// Old and new instance of a overlap while the old one drains, so order may differ.
-	testutil.Diff(t, sorted(msgs("e", 5000, "")), sorted(w.delivered["a"]))
-	testutil.Diff(t, map[string]int{"src": 1}, w.srcStarts)
-	if len(w.delivered["b"]) == 0 || len(w.delivered["b"]) > 5000 {
-		t.Errorf("new sink got %d events", len(w.delivered["b"]))
-	}
+		settle(300 * time.Millisecond) // the source is about a third through
+		// Same sink ID, different config: replaced. A new sink b appears.
+		changed := base + `  b: { type: testsink, world: ` + t.Name() + `, inputs: [src] }
+`
+		changed = strings.Replace(changed, "max_events: 7", "max_events: 9", 1)
+		if err := p.Apply(parse(t, changed)); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Apply(parse(t, changed)); err != nil { // no-op
+			t.Fatal(err)
+		}
+		settle(2 * time.Second) // past the source's last batch and every batch timeout
+		testutil.Diff(t, map[ack.Status]int{ack.Delivered: 5000}, w.acked)
+		p.Stop(10 * time.Second)
+		// Old and new instance of a overlap while the old one drains, so order may differ.
+		testutil.Diff(t, sorted(msgs("e", 5000, "")), sorted(w.delivered["a"]))
+		testutil.Diff(t, map[string]int{"src": 1}, w.srcStarts)
+		if len(w.delivered["b"]) == 0 || len(w.delivered["b"]) > 5000 {
+			t.Errorf("new sink got %d events", len(w.delivered["b"]))
+		}
+	})
 }
 
 func TestStopAbandonsWhatCannotBeDelivered(t *testing.T) {
-	w := newWorld(t.Name())
-	w.gate = make(chan struct{}) // never opens
-	p := newPipeline(t)
-	if err := p.Apply(parse(t, `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.gate = make(chan struct{}) // never opens
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, `
 sources:
   src: { type: testsrc, world: `+t.Name()+`, count: 30, batch: 10, prefix: e, follow: true }
 sinks:
   s: { type: testsink, world: `+t.Name()+`, inputs: [src] }
 `)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(20 * time.Millisecond)
-	p.Stop(50 * time.Millisecond)
-	if w.acked[ack.Delivered] != 0 || w.acked[ack.Abandoned] != 30 {
-		t.Errorf("acks after hard stop: %v", w.acked)
-	}
-	_ = context.Background()
+			t.Fatal(err)
+		}
+		settle(time.Second) // every batch is waiting on the closed gate
+		p.Stop(50 * time.Millisecond)
+		if w.acked[ack.Delivered] != 0 || w.acked[ack.Abandoned] != 30 {
+			t.Errorf("acks after hard stop: %v", w.acked)
+		}
+	})
 }
 
 // TestReloadDoesNotHangOnADownSink replaces a sink whose destination never
 // answers: the reload returns after the drain bound, the held events are
 // abandoned (for the sources to replay), and the new sink takes over.
 func TestReloadDoesNotHangOnADownSink(t *testing.T) {
-	w := newWorld(t.Name())
-	w.gate = make(chan struct{})
-	p := New(Options{Logger: logging.New(t.Output(), 0, false, 0), Metrics: telemetry.New(prometheus.NewRegistry()),
-		ReloadDrain: 100 * time.Millisecond})
-	base := `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.gate = make(chan struct{})
+		p := New(Options{Logger: logging.New(t.Output(), 0, false, 0), Metrics: telemetry.New(prometheus.NewRegistry()),
+			ReloadDrain: 100 * time.Millisecond})
+		base := `
 sources:
   src: { type: testsrc, world: ` + t.Name() + `, count: 50, batch: 5, prefix: e, follow: true }
 sinks:
   a: { type: testsink, world: ` + t.Name() + `, inputs: [src], batch: { max_events: 7 } }
 `
-	if err := p.Apply(parse(t, base)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(20 * time.Millisecond)
-	done := make(chan error, 1)
-	go func() { done <- p.Apply(parse(t, strings.Replace(base, "max_events: 7", "max_events: 9", 1))) }()
-	select {
-	case err := <-done:
-		if err != nil {
+		if err := p.Apply(parse(t, base)); err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("reload hung on a sink that cannot deliver")
-	}
-	close(w.gate)
-	p.Stop(5 * time.Second)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.acked[ack.Abandoned] == 0 {
-		t.Errorf("acks %v: the stuck sink's events should be abandoned", w.acked)
-	}
+		settle(time.Second)
+		done := make(chan error, 1)
+		go func() { done <- p.Apply(parse(t, strings.Replace(base, "max_events: 7", "max_events: 9", 1))) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("reload hung on a sink that cannot deliver")
+		}
+		close(w.gate)
+		p.Stop(5 * time.Second)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.acked[ack.Abandoned] == 0 {
+			t.Errorf("acks %v: the stuck sink's events should be abandoned", w.acked)
+		}
+	})
 }
 
 // TestTransformAbandonsAfterHardStop: batches pushed into a transform
 // after the hard stop are released (abandoned), not stranded.
 func TestTransformAbandonsAfterHardStop(t *testing.T) {
-	w := newWorld(t.Name())
-	p := newPipeline(t)
-	if err := p.Apply(parse(t, `
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, `
 sources:
   src: { type: testsrc, world: `+t.Name()+`, count: 0, batch: 1, follow: true }
 transforms:
@@ -294,21 +312,92 @@ transforms:
 sinks:
   a: { type: testsink, world: `+t.Name()+`, inputs: [up] }
 `)); err != nil {
-		t.Fatal(err)
-	}
-	p.hardCancel()
-	time.Sleep(20 * time.Millisecond)
-	released := make(chan ack.Status, 1)
-	b := &event.Batch{Events: []event.Event{{Message: []byte("late")}}, Ack: ack.New(func(s ack.Status) { released <- s })}
-	_ = p.nodes["src"].emitter()(context.Background(), b)
-	select {
-	case s := <-released:
-		if s != ack.Abandoned {
-			t.Errorf("released as %v", s)
+			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a batch pushed after the hard stop was never released")
+		p.hardCancel()
+		synctest.Wait()
+		released := make(chan ack.Status, 1)
+		b := &event.Batch{Events: []event.Event{{Message: []byte("late")}}, Ack: ack.New(func(s ack.Status) { released <- s })}
+		_ = p.nodes["src"].emitter()(context.Background(), b)
+		select {
+		case s := <-released:
+			if s != ack.Abandoned {
+				t.Errorf("released as %v", s)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a batch pushed after the hard stop was never released")
+		}
+		p.Stop(time.Second)
+		_ = w
+	})
+}
+
+// A Retry-After hint longer than the backoff schedule holds the retry back
+// that long; one longer than MaxRetryAfter is cut to it.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after string
+		want  time.Duration
+	}{
+		{"hint", "7s", 7 * time.Second},
+		{"capped", "10h", component.MaxRetryAfter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t.Name())
+				p := newPipeline(t)
+				if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 3, batch: 3, prefix: e }
+sinks:
+  s:
+    type: testsink
+    world: `+t.Name()+`
+    inputs: [src]
+    retry_after: `+tc.after+`
+    retry: { initial_backoff: 10ms, max_backoff: 20ms }
+`)); err != nil {
+					t.Fatal(err)
+				}
+				p.Wait()
+				sink := p.nodes["s"].impl.(*testSink)
+				p.Stop(time.Second)
+				if len(sink.writes) != 2 {
+					t.Fatalf("%d writes, want 2", len(sink.writes))
+				}
+				if got := sink.writes[1].Sub(sink.writes[0]); got != tc.want {
+					t.Errorf("retried after %v, want %v", got, tc.want)
+				}
+				testutil.Diff(t, msgs("e", 3, ""), w.delivered["s"])
+			})
+		})
 	}
-	p.Stop(time.Second)
-	_ = w
+}
+
+// With acknowledgements off the source's token is released as soon as the
+// batch is taken into the sink's buffer, although the sink has delivered
+// nothing yet; the events still arrive.
+func TestAcknowledgementsOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.gate = make(chan struct{})
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 20, batch: 5, prefix: e, acknowledgements: false }
+sinks:
+  s: { type: testsink, world: `+t.Name()+`, inputs: [src] }
+`)); err != nil {
+			t.Fatal(err)
+		}
+		p.Wait()
+		w.mu.Lock()
+		testutil.Diff(t, map[ack.Status]int{ack.Delivered: 20}, w.acked)
+		testutil.Diff(t, []string(nil), w.delivered["s"])
+		w.mu.Unlock()
+		close(w.gate)
+		p.Stop(time.Second)
+		testutil.Diff(t, msgs("e", 20, ""), w.delivered["s"])
+	})
 }

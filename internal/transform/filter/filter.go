@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
@@ -29,11 +28,15 @@ type Config struct {
 	// such as `status >= 500 && path startsWith "/api"`. Events for which it
 	// is true pass; all others are dropped. Required.
 	Condition string `yaml:"condition"`
+
+	cond *expr.Program // compiled by Validate
 }
 
-// Validate compiles the condition, so mistakes are reported with the config.
+// Validate compiles the condition, so mistakes are reported with the
+// config, and keeps the program for New.
 func (c *Config) Validate() error {
-	_, err := c.compile()
+	p, err := c.compile()
+	c.cond = p
 	return err
 }
 
@@ -56,14 +59,7 @@ type Transform struct {
 
 // New builds a filter from its config.
 func New(c *Config, deps component.Deps) (component.Transform, error) {
-	cond, err := c.compile()
-	if err != nil {
-		return nil, err
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.Default()
-	}
-	return &Transform{cond: cond, deps: deps}, nil
+	return &Transform{cond: c.cond, deps: deps}, nil
 }
 
 // Process keeps the events for which the condition is true and passes the
@@ -100,9 +96,7 @@ func (t *Transform) Process(ctx context.Context, b *event.Batch, out component.O
 }
 
 func (t *Transform) reportErrors(n int, err error) {
-	if t.deps.Metrics != nil {
-		t.deps.Metrics.Errors.Add(float64(n))
-	}
+	t.deps.Metrics.Errors.Add(float64(n))
 	t.deps.Logger.Warn("condition could not be evaluated; events dropped", "events", n, "error", err)
 }
 

@@ -15,7 +15,7 @@ const batchSize = 1000
 // reports the cost per line, including filling event fields.
 func benchProcess(b *testing.B, c Config, line string) {
 	b.Helper()
-	tr, err := New(&c, testutil.Deps(b, "bench"))
+	tr, err := New(testutil.Validated(b, &c), testutil.Deps(b, "bench"))
 	if err != nil {
 		b.Fatal(err)
 	}

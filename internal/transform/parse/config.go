@@ -33,6 +33,9 @@ type Config struct {
 	// (default; it passes on unchanged), drop (it is removed and counted)
 	// or tag (it passes on with the field parse_error holding the reason).
 	OnError string `yaml:"on_error"`
+
+	parse parseFunc // built by Validate
+	hint  int       // fields the parser expects per event
 }
 
 // The on_error choices.
@@ -57,7 +60,8 @@ func (c *Config) Validate() error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	_, _, err := newParser(c)
+	var err error
+	c.parse, c.hint, err = newParser(c)
 	return err
 }
 

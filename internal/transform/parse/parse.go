@@ -46,15 +46,8 @@ type Transform struct {
 
 // New builds a parse transform from a config.
 func New(cfg *Config, deps component.Deps) (component.Transform, error) {
-	if err := cfg.check(); err != nil {
-		return nil, err
-	}
-	p, hint, err := newParser(cfg)
-	if err != nil {
-		return nil, err
-	}
 	return &Transform{
-		cfg: *cfg, parse: p, log: deps.Logger, hint: clampHint(hint + 2),
+		cfg: *cfg, parse: cfg.parse, log: deps.Logger, hint: clampHint(cfg.hint + 2),
 		errors: deps.Metrics.Errors,
 		failures: deps.Metrics.Counter("parse_failures_total",
 			"Events the parse transform could not parse.", nil),

@@ -19,6 +19,8 @@ type Config struct {
 	// An event goes to every output whose condition is true; consumers
 	// list `<this transform>.<output>` in their inputs. Required.
 	Routes Routes `yaml:"routes"`
+
+	conds []*expr.Program // compiled by Validate, one per route
 }
 
 // Route is one named output and its condition.
@@ -58,9 +60,11 @@ func (c *Config) Outputs() []string {
 
 var routeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
-// Validate checks the names and compiles the conditions.
+// Validate checks the names and compiles the conditions, keeping them for
+// New.
 func (c *Config) Validate() error {
-	_, err := c.compile()
+	conds, err := c.compile()
+	c.conds = conds
 	return err
 }
 

@@ -10,7 +10,6 @@ package route
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
@@ -36,14 +35,7 @@ type Transform struct {
 
 // New builds a route transform from its config.
 func New(c *Config, deps component.Deps) (component.Transform, error) {
-	conds, err := c.compile()
-	if err != nil {
-		return nil, err
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.Default()
-	}
-	return &Transform{names: c.Outputs(), conds: conds, deps: deps, counts: make([]int, len(conds)+1)}, nil
+	return &Transform{names: c.Outputs(), conds: c.conds, deps: deps, counts: make([]int, len(c.conds)+1)}, nil
 }
 
 // Process sorts the batch's events into one batch per output and emits the
@@ -94,9 +86,7 @@ func (t *Transform) evaluate(events []event.Event) {
 		}
 	}
 	if failed > 0 {
-		if t.deps.Metrics != nil {
-			t.deps.Metrics.Errors.Add(float64(failed))
-		}
+		t.deps.Metrics.Errors.Add(float64(failed))
 		t.deps.Logger.Warn("route condition could not be evaluated; treated as false", "evaluations", failed, "error", firstErr)
 	}
 }

@@ -28,6 +28,8 @@ type Config struct {
 	// Remove deletes fields; removing message, host or stream empties the
 	// attribute. timestamp cannot be removed.
 	Remove []string `yaml:"remove"`
+
+	tpls []*template.Template // parsed by Validate, one per entry of Fields
 }
 
 // Field is one entry of Config.Fields.
@@ -101,9 +103,10 @@ func eachPair(n *yaml.Node, what string, fn func(string, *yaml.Node) error) erro
 	return nil
 }
 
-// Validate checks names and parses every template.
+// Validate checks names and parses every template, keeping them for New.
 func (c *Config) Validate() error {
-	_, err := c.compile()
+	tpls, err := c.compile()
+	c.tpls = tpls
 	return err
 }
 

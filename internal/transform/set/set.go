@@ -10,7 +10,6 @@ package set
 import (
 	"context"
 	"errors"
-	"log/slog"
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
@@ -46,14 +45,8 @@ type setter struct {
 
 // New builds a set transform from its config.
 func New(c *Config, deps component.Deps) (component.Transform, error) {
-	tpls, err := c.compile()
-	if err != nil {
-		return nil, err
-	}
+	tpls := c.tpls
 	t := &Transform{cfg: c, deps: deps}
-	if t.deps.Logger == nil {
-		t.deps.Logger = slog.Default()
-	}
 	for i, f := range c.Fields {
 		s := setter{name: f.Name, tpl: tpls[i]}
 		switch {
@@ -83,9 +76,7 @@ func (t *Transform) Process(ctx context.Context, b *event.Batch, out component.O
 		}
 	}
 	if failed > 0 {
-		if t.deps.Metrics != nil {
-			t.deps.Metrics.Errors.Add(float64(failed))
-		}
+		t.deps.Metrics.Errors.Add(float64(failed))
 		t.deps.Logger.Warn("could not set fields; events passed on without them", "events", failed, "error", firstErr)
 	}
 	if len(b.Events) == 0 {

@@ -95,7 +95,7 @@ func TestProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			deps := testutil.Deps(t, "s")
-			tr, err := New(testutil.LoadYAML[Config](t, tc.config), deps)
+			tr, err := New(testutil.Validated(t, testutil.LoadYAML[Config](t, tc.config)), deps)
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -113,7 +113,7 @@ func TestProcess(t *testing.T) {
 }
 
 func TestTypedValuesNotShared(t *testing.T) {
-	tr, err := New(testutil.LoadYAML[Config](t, `fields: {obj: {k: v}}`), testutil.Deps(t, "s"))
+	tr, err := New(testutil.Validated(t, testutil.LoadYAML[Config](t, `fields: {obj: {k: v}}`)), testutil.Deps(t, "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestTypedValuesNotShared(t *testing.T) {
 }
 
 func TestEmptyBatch(t *testing.T) {
-	tr, err := New(&Config{Remove: []string{"x"}}, testutil.Deps(t, "s"))
+	tr, err := New(testutil.Validated(t, &Config{Remove: []string{"x"}}), testutil.Deps(t, "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,9 +155,6 @@ func TestConfigErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantText) {
 				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.wantText)
 			}
-			if _, err := New(c, testutil.Deps(t, "s")); err == nil {
-				t.Fatal("New accepted an invalid config")
-			}
 		})
 	}
 }
@@ -181,7 +178,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestTypedTimestamp(t *testing.T) {
-	tr, err := New(testutil.LoadYAML[Config](t, `fields: {timestamp: 2020-05-06T07:08:09Z}`), testutil.Deps(t, "s"))
+	tr, err := New(testutil.Validated(t, testutil.LoadYAML[Config](t, `fields: {timestamp: 2020-05-06T07:08:09Z}`)), testutil.Deps(t, "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +190,7 @@ func TestTypedTimestamp(t *testing.T) {
 
 func BenchmarkProcess(b *testing.B) {
 	c := testutil.LoadYAML[Config](b, "rename: {level: severity}\nfields: {code: \"{{ .status }}\", env: prod, app: \"{{ .path | split \\\"/\\\" | last }}\"}\nremove: [path]")
-	tr, err := New(c, testutil.Deps(b, "s"))
+	tr, err := New(testutil.Validated(b, c), testutil.Deps(b, "s"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -216,7 +213,7 @@ func BenchmarkProcess(b *testing.B) {
 
 func BenchmarkProcessFastTemplates(b *testing.B) {
 	c := testutil.LoadYAML[Config](b, "fields: {code: \"{{ .status }}\", env: prod, where: \"{{ .host }}/{{ .stream }}\"}")
-	tr, err := New(c, testutil.Deps(b, "s"))
+	tr, err := New(testutil.Validated(b, c), testutil.Deps(b, "s"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -255,7 +252,7 @@ func TestDocExamples(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := New(testutil.LoadYAML[Config](t, tc.config), testutil.Deps(t, "s"))
+			tr, err := New(testutil.Validated(t, testutil.LoadYAML[Config](t, tc.config)), testutil.Deps(t, "s"))
 			if err != nil {
 				t.Fatal(err)
 			}
