@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,6 +43,17 @@ func (c *fakeRouteConfig) Outputs() []string {
 	return out
 }
 
+type fakeSinkConfig struct {
+	Encoding string `yaml:"encoding"`
+}
+
+func (c *fakeSinkConfig) Validate() error {
+	if c.Encoding != "" && c.Encoding != "json" && c.Encoding != "text" {
+		return fmt.Errorf("encoding: unknown encoding %q (known: json, text)", c.Encoding)
+	}
+	return nil
+}
+
 type fake struct{}
 
 func (fake) Run(context.Context, component.Emit) error                     { return nil }
@@ -57,7 +69,7 @@ func init() {
 	component.MustRegister(component.TransformSpec("cfgpass", "fake",
 		func(*struct{}, component.Deps) (component.Transform, error) { return fake{}, nil }))
 	component.MustRegister(component.SinkSpec("cfgsink", "fake",
-		func(*struct{}, component.Deps) (component.Sink, error) { return fake{}, nil }))
+		func(*fakeSinkConfig, component.Deps) (component.Sink, error) { return fake{}, nil }))
 }
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -115,8 +127,9 @@ func TestHashChangesWithConfig(t *testing.T) {
 	}
 }
 
-// TestBadConfigs checks every testdata/bad/*.yaml: its first line is
-// "# want: <error text>", which must appear in the error exactly.
+// TestBadConfigs checks every testdata/bad/*.yaml: its first lines are
+// "# want: <error text>", each of which must appear in the error exactly,
+// all from one run (every problem is reported at once).
 func TestBadConfigs(t *testing.T) {
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	if len(files) < 10 {
@@ -128,19 +141,58 @@ func TestBadConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			first, _, _ := strings.Cut(string(data), "\n")
-			want, ok := strings.CutPrefix(first, "# want: ")
-			if !ok {
+			var wants []string
+			for _, line := range strings.Split(string(data), "\n") {
+				want, ok := strings.CutPrefix(line, "# want: ")
+				if !ok {
+					break
+				}
+				wants = append(wants, want)
+			}
+			if len(wants) == 0 {
 				t.Fatalf("first line must be '# want: <error>'")
 			}
 			_, err = Parse(f, data, env(map[string]string{"SET": "1"}))
 			if err == nil {
-				t.Fatalf("no error, want %q", want)
+				t.Fatalf("no error, want %q", wants)
 			}
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, want)
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) != len(wants) {
+				t.Errorf("got %d errors, want %d:\n%v", len(list), len(wants), err)
+			}
+			for _, want := range wants {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error:\n%v\nwant it to contain:\n%s", err, want)
+				}
 			}
 		})
+	}
+}
+
+// A secret of the wrong YAML type must not appear, not even its start,
+// in the error that says so.
+func TestTypeErrorsNeverPrintSecrets(t *testing.T) {
+	for _, tc := range []struct{ name, yaml string }{
+		{"token list given a string", "api: { auth: { tokens: 9b809e36aa } }\n"},
+		{"users given a string", "api: { auth: { users: 9b809e36aa } }\n"},
+		{"auth given a string", "api: { auth: 9b809e36aa }\n"},
+		{"component secret given a list", "sources:\n  a: { type: cfgsrc, password: [9b809e36aa] }\n"},
+		{"component secret given a map", "sources:\n  a: { type: cfgsrc, password: {k: 9b809e36aa} }\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte(tc.yaml), env(nil))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "9b809e") {
+				t.Errorf("secret in error: %v", err)
+			}
+		})
+	}
+	// Values of other fields are still quoted: they help.
+	_, err := Parse("s.yaml", []byte("sources:\n  a: { type: cfgsrc, port: eighty }\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "eighty") {
+		t.Errorf("error %v should quote the bad port", err)
 	}
 }
 

@@ -67,12 +67,14 @@ func (p *parser) checkGraph(cfg *Config, root *yaml.Node) {
 						n++
 					}
 				}
-				if n == 0 {
+				if n == 0 && !p.matchesFailed(in) {
 					p.errorf(inputsAt(c), c.Name(), "", "input pattern %q matches no source or transform", in)
 				}
 			default:
 				up, ok := byID[in]
 				switch {
+				case !ok && p.failed[in], dupes[in]:
+					// Reported already; a second error here would mislead.
 				case !ok:
 					p.errorf(inputsAt(c), c.Name(), nearest(in, ids, outputs), "input %q is not a source or transform", in)
 				case up.Kind == component.KindSink:
@@ -163,4 +165,15 @@ func inputsAt(c *Component) *yaml.Node {
 		return nodeAt(c)
 	}
 	return &yaml.Node{Line: c.inLine, Column: c.inCol}
+}
+
+// matchesFailed reports whether an input pattern names a component whose
+// own errors were reported.
+func (p *parser) matchesFailed(pattern string) bool {
+	for id := range p.failed {
+		if ok, _ := path.Match(pattern, id); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -28,7 +28,7 @@ func Load(path string) (*Config, error) {
 
 // Parse validates config text. name is used in messages.
 func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	p := &parser{file: name, lookup: lookup}
+	p := &parser{file: name, lookup: lookup, failed: map[string]bool{}}
 	cfg := p.parse(data)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool {
@@ -46,6 +46,9 @@ type parser struct {
 	file   string
 	lookup func(string) (string, bool)
 	errs   ErrorList
+	// failed holds the IDs of components whose own errors were reported,
+	// so the graph check does not call references to them dangling too.
+	failed map[string]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, comp, hint, format string, args ...any) {
@@ -56,12 +59,13 @@ func (p *parser) errorf(n *yaml.Node, comp, hint, format string, args ...any) {
 	p.errs = append(p.errs, e)
 }
 
-// topLevel is the file's shape; components are decoded separately so each
-// gets its own typed config.
+// topLevel is the file's shape; every section is decoded separately, so
+// each reports its own errors against its own type and one section's
+// mistakes do not hide another's.
 type topLevel struct {
 	DataDir    string               `yaml:"data_dir"`
-	API        *API                 `yaml:"api"`
-	Log        Log                  `yaml:"log"`
+	API        yaml.Node            `yaml:"api"`
+	Log        yaml.Node            `yaml:"log"`
 	Sources    map[string]yaml.Node `yaml:"sources"`
 	Transforms map[string]yaml.Node `yaml:"transforms"`
 	Sinks      map[string]yaml.Node `yaml:"sinks"`
@@ -85,12 +89,16 @@ func (p *parser) parse(data []byte) *Config {
 	if err := root.Load(&top, yaml.WithKnownFields()); err != nil {
 		p.yamlError(err, reflect.TypeFor[topLevel](), "")
 	}
-	if len(p.errs) > 0 {
-		return nil
-	}
-	cfg := &Config{File: p.file, DataDir: top.DataDir, API: top.API, Log: top.Log}
+	cfg := &Config{File: p.file, DataDir: top.DataDir}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "/var/lib/sluice"
+	}
+	if top.API.Kind != 0 {
+		cfg.API = &API{}
+		p.section(&top.API, cfg.API, "api")
+	}
+	if top.Log.Kind != 0 {
+		p.section(&top.Log, &cfg.Log, "log")
 	}
 	p.checkLog(root, &cfg.Log)
 	if cfg.API != nil && cfg.API.Listen == "" {
@@ -107,27 +115,39 @@ func (p *parser) parse(data []byte) *Config {
 			}
 		}
 	}
-	if len(p.errs) == 0 {
-		p.checkGraph(cfg, root)
-	}
+	p.checkGraph(cfg, root)
 	return cfg
 }
 
+// section decodes one top-level section strictly into out, reporting its
+// errors under name; it reports whether it decoded cleanly.
+func (p *parser) section(n *yaml.Node, out any, name string) bool {
+	if err := n.Load(out, yaml.WithKnownFields()); err != nil {
+		p.yamlError(err, reflect.TypeOf(out), name)
+		return false
+	}
+	return true
+}
+
 func (p *parser) checkLog(root *yaml.Node, l *Log) {
+	logDefaults(l)
+	n := findKey(root, "log")
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		p.errorf(findKey(n, "level"), "log", "one of debug, info, warn, error", "unknown level %q", l.Level)
+	}
+	if l.Format != "text" && l.Format != "json" {
+		p.errorf(findKey(n, "format"), "log", "text or json", "unknown format %q", l.Format)
+	}
+}
+
+func logDefaults(l *Log) {
 	if l.Level == "" {
 		l.Level = "info"
 	}
 	if l.Format == "" {
 		l.Format = "text"
-	}
-	n := findKey(root, "log")
-	switch l.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		p.errorf(n, "log", "one of debug, info, warn, error", "unknown level %q", l.Level)
-	}
-	if l.Format != "text" && l.Format != "json" {
-		p.errorf(n, "log", "text or json", "unknown format %q", l.Format)
 	}
 }
 
@@ -191,14 +211,20 @@ func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Compon
 	var cm common
 	before := len(p.errs)
 	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
-		p.yamlError(err, nil, name)
+		p.yamlError(err, reflect.TypeFor[common](), name)
 	}
 	if cm.Type == "" {
+		p.failed[id] = true
+		if k := misspelt(own, "type"); k != nil {
+			p.errorf(k, name, `did you mean "type"?`, "unknown key %q", k.Value)
+			return nil
+		}
 		p.errorf(n, name, typesHint(kind), "missing `type`")
 		return nil
 	}
 	spec, ok := component.Lookup(kind, cm.Type)
 	if !ok {
+		p.failed[id] = true
 		p.errorf(findKey(n, "type"), name, typesHint(kind), "unknown %s type %q", kind, cm.Type)
 		return nil
 	}
@@ -206,14 +232,15 @@ func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Compon
 	if err := own.Load(opts, yaml.WithKnownFields()); err != nil {
 		p.yamlError(err, reflect.TypeOf(opts).Elem(), name)
 	}
-	if len(p.errs) > before {
-		return nil
-	}
-	if v, ok := opts.(component.Validator); ok {
+	// Validate only what decoded cleanly, but keep going either way, so
+	// the component's inputs are checked in the same run.
+	if v, ok := opts.(component.Validator); ok && len(p.errs) == before {
 		if err := v.Validate(); err != nil {
-			p.errorf(n, name, "", "%v", err)
-			return nil
+			p.errorf(fieldNode(n, err.Error()), name, "", "%v", err)
 		}
+	}
+	if len(p.errs) > before {
+		p.failed[id] = true
 	}
 	c := &Component{ID: id, Kind: kind, Type: cm.Type, Options: opts, Line: n.Line, Col: n.Column,
 		Acknowledgements: cm.Acknowledgements == nil || *cm.Acknowledgements,
@@ -332,12 +359,70 @@ func (p *parser) loadError(e *yaml.LoadError, typ reflect.Type, comp string) {
 		}
 	}
 	out.Msg = strings.Replace(out.Msg, "cannot construct", "cannot use", 1)
+	out.Msg = redactSecretValue(out.Msg, typ)
 	p.errs = append(p.errs, out)
 }
 
+// quotedValue is how yaml quotes the offending value in a type error:
+// "cannot construct !!str `9b809e36` into []config.Secret".
+var quotedValue = regexp.MustCompile("`[^`]*`")
+
+// redactSecretValue removes the quoted value from a type error whose target
+// holds a Secret anywhere inside it, so that no part of a secret (yaml
+// quotes up to its first few characters) reaches a message or a log. When
+// the target type is unknown every quoted value is removed.
+func redactSecretValue(msg string, typ reflect.Type) string {
+	_, target, ok := strings.Cut(msg, " into ")
+	if !ok {
+		return msg
+	}
+	if typ != nil && !holdsSecret(typ, target, map[reflect.Type]bool{}) {
+		return msg
+	}
+	return quotedValue.ReplaceAllString(msg, "<redacted>")
+}
+
+// holdsSecret reports whether t, or the type named target inside it,
+// contains a Secret.
+func holdsSecret(t reflect.Type, target string, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	secret := reflect.TypeFor[Secret]()
+	var walk func(reflect.Type) bool
+	walk = func(u reflect.Type) bool {
+		switch u.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			return walk(u.Elem())
+		case reflect.Struct:
+			for f := range u.Fields() {
+				if walk(f.Type) {
+					return true
+				}
+			}
+		}
+		return u == secret
+	}
+	if t.String() == target {
+		return walk(t)
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return holdsSecret(t.Elem(), target, seen)
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if holdsSecret(f.Type, target, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func keyHint(bad string, keys []string, comp string) string {
-	if comp != "" {
-		kind := strings.TrimSuffix(comp[:strings.IndexByte(comp, '.')], "s")
+	if section, _, ok := strings.Cut(comp, "."); ok {
+		kind := strings.TrimSuffix(section, "s")
 		keys = append(keys, commonKeys[component.Kind(kind)]...)
 	}
 	sort.Strings(keys)
@@ -395,6 +480,31 @@ func editDistance(a, b string) int {
 
 func typesHint(k component.Kind) string {
 	return "known " + k.Plural() + ": " + strings.Join(component.Types(k), ", ")
+}
+
+// misspelt returns the key node of m that is one or two edits from want,
+// or nil.
+func misspelt(m *yaml.Node, want string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; editDistance(k.Value, want) <= 2 {
+			return k
+		}
+	}
+	return nil
+}
+
+// fieldNode finds where a Validate error belongs: the value of the key the
+// message starts with ("encoding: unknown encoding ..."), else the
+// component itself.
+func fieldNode(m *yaml.Node, msg string) *yaml.Node {
+	best, bestLen := m, 0
+	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+		k := m.Content[i].Value
+		if len(k) > bestLen && strings.HasPrefix(msg, k) && len(msg) > len(k) && (msg[len(k)] == ':' || msg[len(k)] == ' ') {
+			best, bestLen = m.Content[i+1], len(k)
+		}
+	}
+	return best
 }
 
 func findKey(m *yaml.Node, key string) *yaml.Node {
