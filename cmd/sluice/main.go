@@ -74,7 +74,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if code, ok := parse(newFlags("defaults", "Print the embedded default config.", "sluice defaults > sluice.yaml", stderr), args); !ok {
 			return code
 		}
-		stdout.Write(app.DefaultConfig())
+		if _, err := stdout.Write(app.DefaultConfig()); err != nil {
+			fmt.Fprintln(stderr, "sluice: writing the default config:", err)
+			return app.ExitRuntime
+		}
 		return app.ExitOK
 	case "components":
 		if code, ok := parse(newFlags("components", "List the compiled-in sources, transforms and sinks.", "sluice components", stderr), args); !ok {
