@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,8 +28,9 @@ import (
 
 // The syslog tests run the real programs through the scripts in
 // test/peers, each in its own temp dir, and count every message in and
-// out. sluice listens on port 0 and the tests read its ports from the ready
-// file; the peers' own listeners still take a port probed free (peerPort).
+// out. Nothing probes for a free port: sluice listens on port 0 and the
+// tests read its ports from the ready file; the peer receivers take port 0
+// too and write theirs to DIR/recv.port, and nginx serves a unix socket.
 
 const peerWait = 30 * time.Second
 
@@ -85,18 +87,15 @@ func peer(t *testing.T, script, cmd, dir string, env []string, args ...string) {
 	}
 }
 
-// peerPort returns a loopback TCP port that was free a moment ago, for a
-// peer program that cannot listen on port 0 and report the port it got
-// (nginx refuses port 0; the scripts wait on a known port). Another
-// process can take the port in between: a rare, known race.
-func peerPort(t *testing.T) int {
+// peerPortFile reads the port a peer receiver started on port 0 got, from
+// the DIR/recv.port its script wrote.
+func peerPortFile(t *testing.T, dir string) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := strconv.Atoi(strings.TrimSpace(readFile(t, filepath.Join(dir, "recv.port"))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // startSluice writes the config (with data_dir and an api on port 0) and
@@ -341,10 +340,10 @@ func TestSluiceToRsyslog(t *testing.T) {
 	sluiceBin(t)
 	requirePeer(t, "rsyslogd")
 	dir := t.TempDir()
-	octPort, lfPort := peerPort(t), peerPort(t)
 	octDir, lfDir := filepath.Join(dir, "oct"), filepath.Join(dir, "lf")
-	peer(t, "rsyslog.sh", "receiver", octDir, nil, itoa(octPort), "fields")
-	peer(t, "rsyslog.sh", "receiver", lfDir, nil, itoa(lfPort), "fields")
+	peer(t, "rsyslog.sh", "receiver", octDir, nil, "0", "fields")
+	peer(t, "rsyslog.sh", "receiver", lfDir, nil, "0", "fields")
+	octPort, lfPort := peerPortFile(t, octDir), peerPortFile(t, lfDir)
 	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
   in: { type: http, address: "127.0.0.1:0" }
@@ -394,6 +393,7 @@ sinks:
 		}
 		return retries() > before
 	})
+	// Back on the same port, which sluice's sink is configured with.
 	peer(t, "rsyslog.sh", "receiver", octDir, nil, itoa(octPort), "fields")
 	if err := <-posted; err != nil {
 		t.Fatal(err)
@@ -456,8 +456,8 @@ func TestSluiceToSyslogNGTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca := newTestCA(t, sng) // syslog-ng.sh uses sng/tls.crt and sng/tls.key
-	tlsPort := peerPort(t)
-	peer(t, "syslog-ng.sh", "receiver", sng, nil, "-", "-", itoa(tlsPort))
+	peer(t, "syslog-ng.sh", "receiver", sng, nil, "-", "-", "0")
+	tlsPort := peerPortFile(t, sng)
 	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
   in: { type: http, address: "127.0.0.1:0" }
@@ -497,13 +497,17 @@ sources:
 sinks:
   out: { type: file, inputs: [ nginx ], path: "%s/out.json", encoding: json, batch: { timeout: 50ms } }
 `, dir))
-	httpPort := peerPort(t)
 	ngx := filepath.Join(dir, "nginx")
-	peer(t, "nginx.sh", "start", ngx, nil, itoa(httpPort), itoa(p.port("nginx")))
+	sock := filepath.Join(ngx, "http.sock")
+	peer(t, "nginx.sh", "start", ngx, nil, "unix:"+sock, itoa(p.port("nginx")))
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	defer client.CloseIdleConnections()
 
 	const requests = 100
 	for i := range requests {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html?req=%d", httpPort, i))
+		resp, err := client.Get(fmt.Sprintf("http://nginx/index.html?req=%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
