@@ -33,8 +33,10 @@ lint:
 	$(GO) vet ./...
 	@$(GO) mod tidy -diff || { echo "go mod tidy would change go.mod/go.sum (diff above)"; exit 1; }
 	@$(GO) -C tools/lint mod tidy -diff || { echo "go mod tidy would change tools/lint/go.mod/go.sum (diff above)"; exit 1; }
-	$(LINTTOOL) staticcheck ./...
-	$(LINTTOOL) errcheck -exclude tools/lint/errcheck.exclude ./...
+	@# Both checkers run, so one pass shows every finding.
+	@ok=1; $(LINTTOOL) staticcheck ./... || ok=0; \
+	  $(LINTTOOL) errcheck -exclude tools/lint/errcheck.exclude ./... || ok=0; \
+	  [ $$ok = 1 ] || { echo "staticcheck or errcheck failed (findings above)"; exit 1; }
 	$(GO) run ./tools/gendocs -check
 
 # Fast tier: unit tests with the race detector.
