@@ -24,7 +24,8 @@ var version, commit = "dev", "unknown"
 const usage = `sluice collects, routes, transforms and delivers logs.
 
 Usage:
-  sluice run      [-c FILE] [--once]   run the pipeline (embedded default without -c)
+  sluice run      [-c FILE] [--once] [--ready-file FILE]
+                                       run the pipeline (embedded default without -c)
   sluice validate -c FILE              check a config; exit 1 on error
   sluice defaults                      print the embedded default config
   sluice components                    list the compiled-in components
@@ -36,7 +37,8 @@ Examples:
   sluice run --once -c batch.yaml
   sluice defaults | sluice validate -c /dev/stdin
 
-Flags can also be set from the environment: SLUICE_CONFIG, SLUICE_ONCE, ...
+Flags can also be set from the environment: SLUICE_CONFIG, SLUICE_ONCE,
+SLUICE_READY_FILE, ...
 Run 'sluice <command> --help' for the flags of a command.
 `
 
@@ -51,14 +53,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "run":
 		fs := newFlags("run", "Run the pipeline until SIGTERM/SIGINT; SIGHUP reloads the config.",
-			"sluice run -c /etc/sluice/sluice.yaml\n  sluice run --once -c batch.yaml", stderr)
+			"sluice run -c /etc/sluice/sluice.yaml\n  sluice run --once -c batch.yaml\n  sluice run -c test.yaml --ready-file /run/sluice/ready.json", stderr)
 		cfg := fs.String("c", "", "config `file` (default: the embedded default)")
 		once := fs.Bool("once", false, "read file sources to their end, deliver everything, print metrics, exit")
 		grace := fs.Duration("grace", 30*time.Second, "how long shutdown waits for sinks to deliver")
+		ready := fs.String("ready-file", "", "write `file` (JSON: pid, api and each source's bound addresses, port 0 resolved)\nonce every listener is up; removed at shutdown")
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
-		return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, Stderr: stderr})
+		return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, ReadyFile: *ready, Stderr: stderr})
 	case "validate":
 		fs := newFlags("validate", "Check a config file and print every error with file:line:column.",
 			"sluice validate -c sluice.yaml\n  sluice defaults | sluice validate -c /dev/stdin", stderr)
@@ -71,7 +74,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if code, ok := parse(newFlags("defaults", "Print the embedded default config.", "sluice defaults > sluice.yaml", stderr), args); !ok {
 			return code
 		}
-		stdout.Write(app.DefaultConfig())
+		if _, err := stdout.Write(app.DefaultConfig()); err != nil {
+			fmt.Fprintln(stderr, "sluice: writing the default config:", err)
+			return app.ExitRuntime
+		}
 		return app.ExitOK
 	case "components":
 		if code, ok := parse(newFlags("components", "List the compiled-in sources, transforms and sinks.", "sluice components", stderr), args); !ok {

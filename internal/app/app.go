@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -72,8 +73,11 @@ type RunOptions struct {
 	ConfigPath string
 	Once       bool
 	// Grace bounds how long shutdown waits for sinks to deliver.
-	Grace  time.Duration
-	Stderr io.Writer
+	Grace time.Duration
+	// ReadyFile, when set, is written (as JSON, see Ready) once the API
+	// and every listening source are bound, and removed at shutdown.
+	ReadyFile string
+	Stderr    io.Writer
 }
 
 // Run runs the pipeline until a signal or, with no running sources left
@@ -90,7 +94,18 @@ func Run(o RunOptions) int {
 		fmt.Fprintln(o.Stderr, err)
 		return ExitConfig
 	}
-	log := newLogger(o.Stderr, cfg.Log)
+	log, err := newLogger(o.Stderr, cfg.Log)
+	if err != nil {
+		fmt.Fprintln(o.Stderr, err)
+		return ExitConfig
+	}
+	if o.ReadyFile != "" {
+		// A file left by an earlier run must not pass for this one's.
+		if err := os.Remove(o.ReadyFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Error("removing old ready file", "error", err)
+			return ExitRuntime
+		}
+	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// Events are short-lived and allocated in bulk: collecting at 2x the
 		// live heap instead of 1x halves the GC work of a busy pipeline for
@@ -107,7 +122,8 @@ func Run(o RunOptions) int {
 	}
 	r := &runner{opts: o, log: log, reg: prometheus.NewRegistry()}
 	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	r.pl = pipeline.New(pipeline.Options{Logger: log, Metrics: telemetry.New(r.reg), Once: o.Once, BufferFactory: bufferFactory(log)})
+	r.metrics = telemetry.New(r.reg)
+	r.pl = pipeline.New(pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log)})
 	if err := r.pl.Apply(cfg); err != nil {
 		log.Error("starting pipeline", "error", err)
 		return ExitRuntime
@@ -119,16 +135,45 @@ func Run(o RunOptions) int {
 	}
 	r.cfg = cfg
 	log.Info("sluice started", "config", cfg.File, "components", len(cfg.Components))
+	if o.ReadyFile != "" {
+		r.startReady(cfg)
+	}
 	return r.loop(sig)
 }
 
 type runner struct {
-	opts RunOptions
-	log  *slog.Logger
-	reg  *prometheus.Registry
-	pl   *pipeline.Pipeline
-	cfg  *config.Config
-	api  *api.Server
+	opts    RunOptions
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *telemetry.Registry
+	pl      *pipeline.Pipeline
+	cfg     *config.Config
+	api     *api.Server
+
+	stopReady func() // cancels the ready-file writer and waits for it
+}
+
+// startReady writes the ready file in the background, once every listening
+// source of cfg is bound. A source that cannot bind logs its error, and the
+// file is never written.
+func (r *runner) startReady(cfg *config.Config) {
+	var apiAddr string
+	if r.api != nil {
+		apiAddr = r.api.Addr().String()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr); err != nil {
+			if ctx.Err() == nil {
+				r.log.Error("writing ready file", "error", err)
+			}
+			return
+		}
+		r.log.Info("ready", "ready_file", r.opts.ReadyFile)
+	}()
+	r.stopReady = func() { cancel(); <-done }
 }
 
 func (r *runner) loop(sig <-chan os.Signal) int {
@@ -153,6 +198,12 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 }
 
 func (r *runner) shutdown() {
+	if r.stopReady != nil {
+		r.stopReady()
+		if err := os.Remove(r.opts.ReadyFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.log.Warn("removing ready file", "error", err)
+		}
+	}
 	r.pl.Stop(r.opts.Grace)
 	if r.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -219,10 +270,12 @@ func sameAPI(a, b *config.API) bool {
 	return reflect.DeepEqual(*a, *b)
 }
 
-func newLogger(w io.Writer, l config.Log) *slog.Logger {
+func newLogger(w io.Writer, l config.Log) (*slog.Logger, error) {
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(l.Level))
-	return logging.New(w, level, l.Format == "json", 10*time.Second)
+	if err := level.UnmarshalText([]byte(l.Level)); err != nil {
+		return nil, fmt.Errorf("parsing log level: %w", err)
+	}
+	return logging.New(w, level, l.Format == "json", 10*time.Second), nil
 }
 
 // startCPUProfile writes a pprof CPU profile to path until stop is called

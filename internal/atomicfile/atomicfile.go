@@ -20,7 +20,8 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("creating temporary file: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	// Best effort, and a no-op after a successful rename.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", tmp.Name(), err)

@@ -58,7 +58,9 @@ func TestStoreSkipsUnchanged(t *testing.T) {
 	}
 	// Remove the file behind the store's back: an unchanged Save must not
 	// write it again, a changed one must.
-	os.Remove(s.Path())
+	if err := os.Remove(s.Path()); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Save(doc{Version: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,9 @@ func TestStoreSkipsUnchanged(t *testing.T) {
 func TestStoreCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir, "c.json")
-	os.WriteFile(s.Path(), []byte(`{"version": 1, "offs`), 0o600)
+	if err := os.WriteFile(s.Path(), []byte(`{"version": 1, "offs`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var d doc
 	ok, err := s.Load(&d)
 	if ok || err == nil || !strings.Contains(err.Error(), "corrupt") {

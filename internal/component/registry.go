@@ -19,6 +19,18 @@ type Spec struct {
 	// Build creates the component from a config made by NewConfig. It
 	// returns a Source, Transform or Sink according to Kind.
 	Build func(cfg any, deps Deps) (any, error)
+	// Listens marks a source that binds sockets. Each of its Runs reports
+	// every address it bound, once, through Deps.Metrics.Listening; `sluice
+	// run --ready-file` waits for that report from each such source. Set it
+	// with Spec.Listener.
+	Listens bool
+}
+
+// Listener returns s marked as a source that binds sockets (see Listens):
+// component.MustRegister(component.SourceSpec(...).Listener()).
+func (s Spec) Listener() Spec {
+	s.Listens = true
+	return s
 }
 
 // ID is the namespaced name of the spec, e.g. "source.file".

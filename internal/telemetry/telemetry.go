@@ -4,10 +4,13 @@
 // A Registry owns the metric vectors; a Component is a view of them curried
 // with one component's labels, so hot paths add to a prometheus.Counter
 // without label lookups. Vectors are created once per name and reused across
-// config reloads, which re-create components with the same IDs.
+// config reloads, which re-create components with the same IDs. The Registry
+// also keeps the addresses each listening source bound (Listening), which
+// `sluice run --ready-file` reports.
 package telemetry
 
 import (
+	"net"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,13 +28,18 @@ type Registry struct {
 
 	mu     sync.Mutex
 	extras map[string]prometheus.Collector
+
+	lmu       sync.Mutex
+	listening map[string][]string // by component ID
+	changed   chan struct{}       // closed and replaced at every Listening
 }
 
 var componentLabels = []string{"component_kind", "component_type", "component_id"}
 
 // New creates the standard vectors and registers them on reg.
 func New(reg prometheus.Registerer) *Registry {
-	r := &Registry{reg: reg, extras: map[string]prometheus.Collector{}}
+	r := &Registry{reg: reg, extras: map[string]prometheus.Collector{},
+		listening: map[string][]string{}, changed: make(chan struct{})}
 	counter := func(name, help string) *prometheus.CounterVec {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, componentLabels)
 		reg.MustRegister(v)
@@ -129,6 +137,35 @@ func (r *Registry) vec(name string, mk func() prometheus.Collector) prometheus.C
 	r.reg.MustRegister(v)
 	r.extras[name] = v
 	return v
+}
+
+// Listening records the addresses the component has bound, replacing what
+// it reported before: a listening source calls it once per Run, with every
+// address, as soon as it listens. A TCP or UDP address is host:port with
+// port 0 resolved to the real port; a unix socket is its path.
+func (c *Component) Listening(addrs ...net.Addr) {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	r := c.registry
+	r.lmu.Lock()
+	defer r.lmu.Unlock()
+	r.listening[c.labels["component_id"]] = out
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// Listeners returns a copy of the addresses reported through Listening, by
+// component ID, and a channel closed at the next report.
+func (r *Registry) Listeners() (map[string][]string, <-chan struct{}) {
+	r.lmu.Lock()
+	defer r.lmu.Unlock()
+	out := make(map[string][]string, len(r.listening))
+	for id, a := range r.listening {
+		out[id] = append([]string(nil), a...)
+	}
+	return out, r.changed
 }
 
 // Discard returns metrics registered nowhere, for tests and tools.

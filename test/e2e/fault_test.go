@@ -11,22 +11,22 @@ import (
 )
 
 // httpConfig is a file source feeding an http sink with the given buffer.
-func httpConfig(t *testing.T, dir string, apiPort int, url, buffer string) string {
+func httpConfig(t *testing.T, dir, url, buffer string) string {
 	cfg := filepath.Join(dir, "sluice.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`
 data_dir: %[1]s/data
-api: { listen: "127.0.0.1:%[2]d" }
+api: { listen: "127.0.0.1:0" }
 sources:
   app: { type: file, include: [ "%[1]s/in/*.log" ], read_from: beginning, glob_interval: 100ms }
 sinks:
   receiver:
     type: http
     inputs: [ app ]
-    url: %[3]s
+    url: %[2]s
     batch: { max_events: 500, timeout: 50ms }
     retry: { initial_backoff: 50ms, max_backoff: 1s }
-    buffer: %[4]s
-`, dir, apiPort, url, buffer))
+    buffer: %[3]s
+`, dir, url, buffer))
 	if err := os.MkdirAll(filepath.Join(dir, "in"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -38,22 +38,26 @@ sinks:
 func TestSinkDownThirtySeconds(t *testing.T) {
 	dir := t.TempDir()
 	rcv := newReceiver(t)
-	port := freePort(t)
-	cfg := httpConfig(t, dir, port, rcv.url(), "{ max_events: 20000 }")
+	cfg := httpConfig(t, dir, rcv.url(), "{ max_events: 20000 }")
 	w := newLineWriter(t, filepath.Join(dir, "in", "app.log"))
 	p := start(t, cfg, nil)
 	began := time.Now()
-	for i := 0; i < 100; i++ { // 100k events over about 25 s
+	// The load: 100k events over about 25 s, at a steady rate.
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < 100; i++ {
 		w.write(1000)
-		time.Sleep(250 * time.Millisecond)
+		<-tick.C
 	}
-	time.Sleep(time.Until(began.Add(30 * time.Second)))
-	if rcv.count() != 0 {
+	waitFor(t, 60*time.Second, "30 s of refused deliveries", func() bool {
+		return time.Since(began) >= 30*time.Second && rcv.refusals() > 0
+	})
+	if rcv.count() != 0 { // cannot happen while down: a sanity check of the receiver
 		t.Fatal("receiver got events while down")
 	}
 	rcv.start()
 	waitFor(t, 120*time.Second, "all events after the receiver came back", func() bool { return rcv.count() >= w.next })
-	errs := metric(t, fmt.Sprintf("127.0.0.1:%d", port), `sluice_component_errors_total{component_id="receiver"`)
+	errs := metric(t, p.api(), `sluice_component_errors_total{component_id="receiver"`)
 	p.stop(syscall.SIGTERM)
 	dups := checkExactlyOnce(t, rcv.snapshot(), w.next, true)
 	t.Logf("delivered %d events after 30 s down; %v failed writes retried; %d duplicates", w.next, errs, dups)
@@ -67,16 +71,16 @@ func TestSinkDownThirtySeconds(t *testing.T) {
 func TestKill9WithDiskBuffer(t *testing.T) {
 	dir := t.TempDir()
 	rcv := newReceiver(t)
-	rcv.delay = 20 * time.Millisecond
+	rcv.setDelay(20 * time.Millisecond)
 	rcv.start()
-	cfg := httpConfig(t, dir, freePort(t), rcv.url(), "{ type: disk, max_size: 256MiB }")
+	cfg := httpConfig(t, dir, rcv.url(), "{ type: disk, max_size: 256MiB }")
 	w := newLineWriter(t, filepath.Join(dir, "in", "app.log"))
 	w.write(100000)
 	p := start(t, cfg, nil)
 	waitFor(t, 60*time.Second, "some events delivered", func() bool { return rcv.count() > 5000 })
 	p.stop(syscall.SIGKILL)
 	before := rcv.count()
-	rcv.delay = 0
+	rcv.setDelay(0)
 	p = start(t, cfg, nil)
 	waitFor(t, 120*time.Second, "all events after kill -9", func() bool { return rcv.count() >= w.next })
 	p.stop(syscall.SIGTERM)
@@ -92,25 +96,16 @@ func TestDiskBufferFull(t *testing.T) {
 		t.Run(whenFull, func(t *testing.T) {
 			dir := t.TempDir()
 			rcv := newReceiver(t)
-			port := freePort(t)
-			api := fmt.Sprintf("127.0.0.1:%d", port)
-			cfg := httpConfig(t, dir, port, rcv.url(), "{ type: disk, max_size: 1MiB, when_full: "+whenFull+" }")
+			cfg := httpConfig(t, dir, rcv.url(), "{ type: disk, max_size: 1MiB, when_full: "+whenFull+" }")
 			w := newLineWriter(t, filepath.Join(dir, "in", "app.log"))
 			w.write(50000) // about 3.7 MB of messages, several times the buffer
 			p := start(t, cfg, nil)
-			waitHealthy(t, port)
+			api := p.api()
 			read := func() float64 {
 				return metric(t, api, `sluice_component_sent_events_total{component_id="app"`)
 			}
 			// Wait until reading stops moving: the buffer is full.
-			var last float64 = -1
-			waitFor(t, 60*time.Second, "the source to stall or finish", func() bool {
-				time.Sleep(500 * time.Millisecond)
-				n := read()
-				stalled := n == last && n > 0
-				last = n
-				return stalled
-			})
+			last := waitSettled(t, 60*time.Second, "the source to stall or finish", read)
 			if whenFull == "block" && last >= float64(w.next) {
 				t.Fatalf("source read all %d events although the buffer holds 1MiB and the sink is down", w.next)
 			}
@@ -141,13 +136,11 @@ func TestDiskBufferFull(t *testing.T) {
 func TestCorruptBufferSegment(t *testing.T) {
 	dir := t.TempDir()
 	rcv := newReceiver(t)
-	port := freePort(t)
-	api := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := httpConfig(t, dir, port, rcv.url(), "{ type: disk, max_size: 4MiB }") // segments of 1MiB
+	cfg := httpConfig(t, dir, rcv.url(), "{ type: disk, max_size: 4MiB }") // segments of 1MiB
 	w := newLineWriter(t, filepath.Join(dir, "in", "app.log"))
 	w.write(20000)
 	p := start(t, cfg, nil, "--grace", "1s")
-	waitHealthy(t, port)
+	api := p.api()
 	waitFor(t, 60*time.Second, "events in the disk buffer", func() bool {
 		return metric(t, api, `sluice_buffer_events{component_id="receiver"`) >= float64(w.next)
 	})
@@ -164,7 +157,7 @@ func TestCorruptBufferSegment(t *testing.T) {
 	}
 	rcv.start()
 	p = start(t, cfg, nil)
-	waitHealthy(t, port)
+	api = p.api()
 	waitFor(t, 30*time.Second, "corruption to be reported", func() bool {
 		return metric(t, api, "sluice_buffer_corrupt_segments_total") >= 1
 	})

@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-func fileToFileConfig(t *testing.T, dir string, apiPort int, encoding string) string {
+func fileToFileConfig(t *testing.T, dir string, encoding string) string {
 	cfg := filepath.Join(dir, "sluice.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`
 data_dir: %[1]s/data
-api: { listen: "127.0.0.1:%[2]d" }
+api: { listen: "127.0.0.1:0" }
 sources:
   app:
     type: file
@@ -25,9 +25,9 @@ sinks:
     type: file
     inputs: [ app ]
     path: "%[1]s/out/all.log"
-    encoding: %[3]s
+    encoding: %[2]s
     batch: { timeout: 50ms }
-`, dir, apiPort, encoding))
+`, dir, encoding))
 	if err := os.MkdirAll(filepath.Join(dir, "in"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +39,7 @@ sinks:
 // restart in the middle: every line must arrive exactly once.
 func TestFileRotationAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
-	cfg := fileToFileConfig(t, dir, port, "text")
+	cfg := fileToFileConfig(t, dir, "text")
 	in := filepath.Join(dir, "in", "app.log")
 	out := filepath.Join(dir, "out", "all.log")
 	w := newLineWriter(t, in)
@@ -97,7 +96,7 @@ func TestFileRotationAndRestart(t *testing.T) {
 // restarts it: every line arrives at least once; duplicates are counted.
 func TestKill9LosesNothing(t *testing.T) {
 	dir := t.TempDir()
-	cfg := fileToFileConfig(t, dir, freePort(t), "text")
+	cfg := fileToFileConfig(t, dir, "text")
 	in := filepath.Join(dir, "in", "app.log")
 	out := filepath.Join(dir, "out", "all.log")
 	w := newLineWriter(t, in)

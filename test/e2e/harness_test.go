@@ -5,6 +5,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -57,11 +58,21 @@ func sluiceBin(t *testing.T) string {
 
 // proc is a running sluice.
 type proc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan struct{}
-	exit   int
+	t         *testing.T
+	cmd       *exec.Cmd
+	stderr    *syncBuffer
+	done      chan struct{}
+	exit      int
+	readyFile string
+	info      *readyInfo
+}
+
+// readyInfo is what `sluice run --ready-file` writes once the API and
+// every listening source are bound (docs/reference.md).
+type readyInfo struct {
+	PID       int                 `json:"pid"`
+	API       string              `json:"api"`
+	Listeners map[string][]string `json:"listeners"`
 }
 
 type syncBuffer struct {
@@ -81,11 +92,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs `sluice run -c cfg` with extra args; stdin may be nil.
+// start runs `sluice run -c cfg` with extra args and a ready file; stdin
+// may be nil. Configs listen on port 0; ready, api and port tell where.
 func start(t *testing.T, cfg string, stdin io.Reader, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(sluiceBin(t), append([]string{"run", "-c", cfg}, args...)...)
-	p := &proc{t: t, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	ready := filepath.Join(t.TempDir(), "ready.json")
+	cmd := exec.Command(sluiceBin(t), append([]string{"run", "-c", cfg, "--ready-file", ready}, args...)...)
+	p := &proc{t: t, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{}), readyFile: ready}
 	cmd.Stderr = p.stderr
 	cmd.Stdout = p.stderr
 	cmd.Stdin = stdin
@@ -109,6 +122,63 @@ func start(t *testing.T, cfg string, stdin io.Reader, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// ready waits until sluice has written its ready file (the API and every
+// listening source are bound) and returns what it says.
+func (p *proc) ready() readyInfo {
+	p.t.Helper()
+	if p.info != nil {
+		return *p.info
+	}
+	var data []byte
+	waitFor(p.t, 30*time.Second, "sluice's ready file", func() bool {
+		select {
+		case <-p.done:
+			p.t.Fatalf("sluice exited with code %d before it was ready", p.exit)
+		default:
+		}
+		var err error
+		data, err = os.ReadFile(p.readyFile)
+		return err == nil
+	})
+	var info readyInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		p.t.Fatalf("ready file %q: %v", data, err)
+	}
+	if info.PID != p.cmd.Process.Pid {
+		p.t.Fatalf("ready file has pid %d, sluice is %d", info.PID, p.cmd.Process.Pid)
+	}
+	p.info = &info
+	return info
+}
+
+// api is the host:port the API listens on, once sluice is ready.
+func (p *proc) api() string {
+	p.t.Helper()
+	a := p.ready().API
+	if a == "" {
+		p.t.Fatal("the ready file names no api address")
+	}
+	return a
+}
+
+// port is the port source id listens on, once sluice is ready.
+func (p *proc) port(id string) int {
+	p.t.Helper()
+	addrs := p.ready().Listeners[id]
+	if len(addrs) != 1 {
+		p.t.Fatalf("source %s listens on %v, want one address", id, addrs)
+	}
+	_, port, err := net.SplitHostPort(addrs[0])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return n
 }
 
 // stop sends sig and waits for exit, returning the exit code.
@@ -170,17 +240,6 @@ func metric(t *testing.T, addr, prefix string) float64 {
 	return sum
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // waitFor polls cond every 20ms until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -191,6 +250,20 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitSettled waits until read returns the same positive value for 500 ms
+// (a counter that stopped moving), and returns it.
+func waitSettled(t *testing.T, d time.Duration, what string, read func() float64) float64 {
+	t.Helper()
+	last, since := -1.0, time.Now()
+	waitFor(t, d, what, func() bool {
+		if n := read(); n != last {
+			last, since = n, time.Now()
+		}
+		return last > 0 && time.Since(since) >= 500*time.Millisecond
+	})
+	return last
 }
 
 // countLines counts the lines of every file matching glob, per line.
@@ -296,17 +369,4 @@ func checkExactlyOnce(t *testing.T, seen map[string]int, n int, allowDup bool) (
 		t.Errorf("%d duplicated lines", dups)
 	}
 	return dups
-}
-
-// waitHealthy waits until the api on port answers /healthz.
-func waitHealthy(t *testing.T, port int) {
-	t.Helper()
-	waitFor(t, 10*time.Second, "/healthz", func() bool {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
 }

@@ -31,7 +31,11 @@ func TestSlowFailingHTTPReceiver(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		time.Sleep(5 * time.Millisecond) // a slow receiver
+		select { // a slow receiver
+		case <-time.After(5 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
 		sc := bufio.NewScanner(r.Body)
 		var batch []string
 		for sc.Scan() {
@@ -46,23 +50,22 @@ func TestSlowFailingHTTPReceiver(t *testing.T) {
 	defer srv.Close()
 
 	dir := t.TempDir()
-	port := freePort(t)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`
 data_dir: %[1]s/data
-api: { listen: "127.0.0.1:%[2]d" }
+api: { listen: "127.0.0.1:0" }
 sources:
   app: { type: file, include: [ "%[1]s/in/*.log" ], read_from: beginning }
 sinks:
   receiver:
     type: http
     inputs: [ app ]
-    url: %[3]s/ingest
+    url: %[2]s/ingest
     encoding: ndjson
     batch: { max_events: 500, timeout: 100ms }
     buffer: { max_events: 5000 }
     retry: { initial_backoff: 50ms, max_backoff: 500ms }
-`, dir, port, srv.URL))
+`, dir, srv.URL))
 	if err := mkdir(filepath.Join(dir, "in")); err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +78,15 @@ sinks:
 			maxRSS = r
 		}
 	}
+	// The receiver stays down until sluice's buffer in front of it is full
+	// and the source is held back: the moment memory would grow if it were
+	// not bounded.
+	api := p.api()
 	waitFor(t, 10*time.Second, "failing requests", func() bool { sample(); return requests.Load() > 5 })
-	time.Sleep(2 * time.Second) // the receiver stays down a while
+	waitSettled(t, 60*time.Second, "the source to be held back", func() float64 {
+		sample()
+		return metric(t, api, `sluice_component_sent_events_total{component_id="app"`)
+	})
 	sample()
 	failing.Store(false)
 	waitFor(t, 120*time.Second, "all lines received", func() bool {
@@ -85,7 +95,7 @@ sinks:
 		defer mu.Unlock()
 		return len(received) >= lines
 	})
-	retries := metric(t, fmt.Sprintf("127.0.0.1:%d", port), "sluice_sink_retries_total")
+	retries := metric(t, api, "sluice_sink_retries_total")
 	p.stop(syscall.SIGTERM)
 	mu.Lock()
 	defer mu.Unlock()

@@ -2,76 +2,71 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 )
 
-// receiver is an NDJSON HTTP endpoint that can be taken down (nothing
-// listening: connection refused) and brought back on the same port, and
-// that counts every message it got.
+// receiver is an NDJSON HTTP endpoint that counts every message it got. It
+// listens on a port of its own from the start, so it keeps its address
+// while it is down: then it resets every connection as soon as a request
+// arrives, without reading it, as a crashed peer behind a port would. It
+// starts down; start brings it up.
 type receiver struct {
-	t     *testing.T
-	addr  string
-	delay time.Duration
+	t   *testing.T
+	srv *httptest.Server
 
-	mu  sync.Mutex
-	got map[string]int
-	srv *http.Server
+	mu      sync.Mutex
+	up      bool
+	delay   time.Duration // per request, when up
+	refused int
+	got     map[string]int
 }
 
 func newReceiver(t *testing.T) *receiver {
-	r := &receiver{t: t, addr: "127.0.0.1:" + itoa(freePort(t)), got: map[string]int{}}
-	t.Cleanup(r.stop)
+	r := &receiver{t: t, got: map[string]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
 	return r
 }
 
-func (r *receiver) url() string { return "http://" + r.addr + "/ingest" }
+func (r *receiver) url() string { return r.srv.URL + "/ingest" }
 
+// start brings the receiver up.
 func (r *receiver) start() {
-	r.t.Helper()
-	var ln net.Listener
-	var err error
-	for i := 0; i < 100; i++ { // the port may linger briefly after stop
-		if ln, err = net.Listen("tcp", r.addr); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(r.serve)}
 	r.mu.Lock()
-	r.srv = srv
-	r.mu.Unlock()
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			r.t.Errorf("receiver: %v", err)
-		}
-	}()
+	defer r.mu.Unlock()
+	r.up = true
 }
 
-func (r *receiver) stop() {
+// setDelay makes every request take d (a slow receiver).
+func (r *receiver) setDelay(d time.Duration) {
 	r.mu.Lock()
-	srv := r.srv
-	r.srv = nil
-	r.mu.Unlock()
-	if srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}
+	defer r.mu.Unlock()
+	r.delay = d
 }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
-	if r.delay > 0 {
-		time.Sleep(r.delay)
+	r.mu.Lock()
+	up, delay := r.up, r.delay
+	if !up {
+		r.refused++
+	}
+	r.mu.Unlock()
+	if !up {
+		r.reset(w)
+		return
+	}
+	if delay > 0 {
+		select { // a slow receiver
+		case <-time.After(delay):
+		case <-req.Context().Done():
+			return
+		}
 	}
 	sc := bufio.NewScanner(req.Body)
 	sc.Buffer(nil, 1<<20)
@@ -93,6 +88,26 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.got[m]++
 	}
 	r.mu.Unlock()
+}
+
+// reset closes the request's connection with a TCP reset.
+func (r *receiver) reset(w http.ResponseWriter) {
+	c, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		r.t.Errorf("receiver: hijacking a connection: %v", err)
+		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
+}
+
+// refusals counts the requests refused while down.
+func (r *receiver) refusals() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused
 }
 
 func (r *receiver) count() int {

@@ -37,12 +37,11 @@ sinks:
 // lost or repeated.
 func TestReloadChangesSinkWithoutLoss(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
-	cfg := fileToFileConfig(t, dir, port, "text")
+	cfg := fileToFileConfig(t, dir, "text")
 	in := filepath.Join(dir, "in", "app.log")
 	w := newLineWriter(t, in)
 	p := start(t, cfg, nil)
-	waitHealthy(t, port)
+	p.ready()
 	w.write(20000)
 	// Same sink, new output file: the sink changes, the source does not.
 	writeFile(t, cfg, strings.Replace(readFile(t, cfg), "out/all.log", "out/after.log", 1))

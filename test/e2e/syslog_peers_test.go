@@ -17,7 +17,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,8 +27,10 @@ import (
 )
 
 // The syslog tests run the real programs through the scripts in
-// test/peers, each on free loopback ports and in its own temp dir, and
-// count every message in and out.
+// test/peers, each in its own temp dir, and count every message in and
+// out. Nothing probes for a free port: sluice listens on port 0 and the
+// tests read its ports from the ready file; the peer receivers take port 0
+// too and write theirs to DIR/recv.port, and nginx serves a unix socket.
 
 const peerWait = 30 * time.Second
 
@@ -83,40 +87,27 @@ func peer(t *testing.T, script, cmd, dir string, env []string, args ...string) {
 	}
 }
 
-// freeUDPPort returns a loopback UDP port that was free a moment ago.
-func freeUDPPort(t *testing.T) int {
+// peerPortFile reads the port a peer receiver started on port 0 got, from
+// the DIR/recv.port its script wrote.
+func peerPortFile(t *testing.T, dir string) int {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	port, err := strconv.Atoi(strings.TrimSpace(readFile(t, filepath.Join(dir, "recv.port"))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
+	return port
 }
 
-// startSluice writes the config (with data_dir and api filled in) and runs
-// sluice until it listens on every TCP and UDP port given.
-func startSluice(t *testing.T, dir, body string, tcp, udp []int) *proc {
+// startSluice writes the config (with data_dir and an api on port 0) and
+// runs sluice until its ready file says every source listens; the
+// sources' ports are then p.port(id).
+func startSluice(t *testing.T, dir, body string) *proc {
 	t.Helper()
 	cfg := filepath.Join(dir, "sluice.yaml")
-	writeFile(t, cfg, fmt.Sprintf("data_dir: %s/data\napi: { listen: \"127.0.0.1:%d\" }\n%s", dir, freePort(t), body))
+	writeFile(t, cfg, fmt.Sprintf("data_dir: %s/data\napi: { listen: \"127.0.0.1:0\" }\n%s", dir, body))
 	validateConfig(t, cfg)
 	p := start(t, cfg, nil)
-	for _, port := range tcp {
-		waitFor(t, peerWait, fmt.Sprintf("sluice on tcp %d", port), func() bool {
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		})
-	}
-	for _, port := range udp {
-		waitFor(t, peerWait, fmt.Sprintf("sluice on udp %d", port), func() bool {
-			out, _ := exec.Command("ss", "-Hlnu", fmt.Sprintf("( sport = :%d )", port)).Output()
-			return len(bytes.TrimSpace(out)) > 0
-		})
-	}
+	p.ready()
 	return p
 }
 
@@ -151,31 +142,35 @@ func jsonLines(t *testing.T, path string) []map[string]any {
 	return out
 }
 
-// waitLines waits until path has n lines and returns them; more than n is
-// an error, after a short grace period for stragglers.
+// fileLines returns the lines of path (none when it does not exist).
+func fileLines(path string) []string {
+	data, _ := os.ReadFile(path)
+	s := strings.TrimSuffix(string(data), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// waitLines waits until path has at least n lines and returns them. It
+// cannot tell that no more will come: compare the whole file (fileLines)
+// only after every program writing to it has stopped.
 func waitLines(t *testing.T, path string, n int) []string {
 	t.Helper()
-	lines := func() []string {
-		data, _ := os.ReadFile(path)
-		s := strings.TrimSuffix(string(data), "\n")
-		if s == "" {
-			return nil
-		}
-		return strings.Split(s, "\n")
-	}
-	deadline := time.Now().Add(peerWait)
-	for len(lines()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has %d lines, want %d", path, len(lines()), n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
-	got := lines()
-	if len(got) != n {
-		t.Fatalf("%s has %d lines, want exactly %d", path, len(got), n)
-	}
+	var got []string
+	waitFor(t, peerWait, fmt.Sprintf("%d lines in %s", n, path), func() bool {
+		got = fileLines(path)
+		return len(got) >= n
+	})
 	return got
+}
+
+// stopPeer stops what `script` started in dir, flushing its output files.
+func stopPeer(t *testing.T, script, dir string) {
+	t.Helper()
+	if out, err := exec.Command(peerScript(t, script), "stop", dir).CombinedOutput(); err != nil {
+		t.Fatalf("%s stop: %v\n%s", script, err, out)
+	}
 }
 
 // str returns a JSON value as a string ("" when absent).
@@ -206,14 +201,14 @@ func TestLoggerToSluice(t *testing.T) {
 	sluiceBin(t)
 	requirePeer(t, "logger")
 	dir := t.TempDir()
-	tcp, udp := freePort(t), freeUDPPort(t)
-	startSluice(t, dir, fmt.Sprintf(`
+	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
-  tcp: { type: syslog, mode: tcp, address: "127.0.0.1:%d", timezone: UTC }
-  udp: { type: syslog, mode: udp, address: "127.0.0.1:%d", timezone: UTC }
+  tcp: { type: syslog, mode: tcp, address: "127.0.0.1:0", timezone: UTC }
+  udp: { type: syslog, mode: udp, address: "127.0.0.1:0", timezone: UTC }
 sinks:
   out: { type: file, inputs: [ tcp, udp ], path: "%s/out.json", encoding: json, batch: { timeout: 50ms } }
-`, tcp, udp, dir), []int{tcp}, []int{udp})
+`, dir))
+	tcp, udp := p.port("tcp"), p.port("udp")
 
 	tcpLines, udpLines := numbered("tcp line", 200), numbered("udp line", 20)
 	runLoggerCmd(t, strings.Join(tcpLines, "\n")+"\n", "-n", "127.0.0.1", "-P", itoa(tcp), "-T", "--octet-count",
@@ -222,6 +217,7 @@ sinks:
 		"-t", "udpapp", "-p", "daemon.err")
 
 	waitLines(t, filepath.Join(dir, "out.json"), 220)
+	p.stop(syscall.SIGTERM) // out.json is complete: nothing more can come
 	hostname, _ := os.Hostname()
 	var gotTCP, gotUDP []string
 	for _, e := range jsonLines(t, filepath.Join(dir, "out.json")) {
@@ -259,19 +255,20 @@ func TestRsyslogToSluice(t *testing.T) {
 	sluiceBin(t)
 	requirePeer(t, "rsyslogd")
 	dir := t.TempDir()
-	port := freePort(t)
-	startSluice(t, dir, fmt.Sprintf(`
+	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
-  syslog: { type: syslog, mode: tcp, address: "127.0.0.1:%d" }
+  syslog: { type: syslog, mode: tcp, address: "127.0.0.1:0" }
 sinks:
   out: { type: file, inputs: [ syslog ], path: "%s/out.json", encoding: json, batch: { timeout: 50ms } }
-`, port, dir), []int{port}, nil)
+`, dir))
 	rs := filepath.Join(dir, "rsyslog")
-	peer(t, "rsyslog.sh", "forwarder", rs, nil, itoa(port))
+	peer(t, "rsyslog.sh", "forwarder", rs, nil, itoa(p.port("syslog")))
 
 	lines := numbered("rsyslog line with spaces and ünïcode", 1000)
 	writeFile(t, filepath.Join(rs, "in.log"), strings.Join(lines, "\n")+"\n")
 	waitLines(t, filepath.Join(dir, "out.json"), len(lines))
+	stopPeer(t, "rsyslog.sh", rs)
+	p.stop(syscall.SIGTERM) // out.json is complete: nothing more can come
 	var got []string
 	for _, e := range jsonLines(t, filepath.Join(dir, "out.json")) {
 		// RSYSLOG_SyslogProtocol23Format ends with a newline, which omfwd
@@ -343,13 +340,13 @@ func TestSluiceToRsyslog(t *testing.T) {
 	sluiceBin(t)
 	requirePeer(t, "rsyslogd")
 	dir := t.TempDir()
-	octPort, lfPort, in := freePort(t), freePort(t), freePort(t)
 	octDir, lfDir := filepath.Join(dir, "oct"), filepath.Join(dir, "lf")
-	peer(t, "rsyslog.sh", "receiver", octDir, nil, itoa(octPort), "fields")
-	peer(t, "rsyslog.sh", "receiver", lfDir, nil, itoa(lfPort), "fields")
-	startSluice(t, dir, fmt.Sprintf(`
+	peer(t, "rsyslog.sh", "receiver", octDir, nil, "0", "fields")
+	peer(t, "rsyslog.sh", "receiver", lfDir, nil, "0", "fields")
+	octPort, lfPort := peerPortFile(t, octDir), peerPortFile(t, lfDir)
+	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
-  in: { type: http, address: "127.0.0.1:%d" }
+  in: { type: http, address: "127.0.0.1:0" }
 sinks:
   oct:
     type: syslog
@@ -364,39 +361,51 @@ sinks:
     address: 127.0.0.1:%d
     framing: lf
     batch: { timeout: 20ms }
-`, in, octPort, lfPort), []int{in}, nil)
+`, octPort, lfPort))
+	in := p.port("in")
 
 	evs, msgs := sinkEvents(600)
+	// rsyslog escapes the control character a counted frame carries; the
+	// newline framing had to turn it into a space.
+	want := map[string][]string{"oct": rsyslogLines(msgs, 0), "lf": rsyslogLines(msgs, 0)}
+	want["oct"][0] = strings.Replace(want["oct"][0], "two\nlines", "two#012lines", 1)
+	want["lf"][0] = strings.Replace(want["lf"][0], "two\nlines", "two lines", 1)
 	for i := 0; i < 500; i += 100 {
 		postEvents(t, in, evs[i:i+100])
 	}
 	for _, framing := range []string{"oct", "lf"} {
-		want := rsyslogLines(msgs[:500], 0)
-		// rsyslog escapes the control character a counted frame carries;
-		// the newline framing had to turn it into a space.
-		want[0] = strings.Replace(want[0], "two\nlines", map[string]string{"oct": "two#012lines", "lf": "two lines"}[framing], 1)
-		testutil.Diff(t, want, waitLines(t, filepath.Join(dir, framing, "recv.log"), len(want)))
+		got := waitLines(t, filepath.Join(dir, framing, "recv.log"), 500)
+		testutil.Diff(t, want[framing][:500], got[:500])
 	}
 
 	// rsyslog goes away; the next batch waits in sluice (the http source
-	// answers once both sinks took it) until rsyslog is back.
-	if out, err := exec.Command(peerScript(t, "rsyslog.sh"), "stop", octDir).CombinedOutput(); err != nil {
-		t.Fatalf("stopping rsyslog: %v\n%s", err, out)
-	}
+	// answers once both sinks took them) until rsyslog is back.
+	stopPeer(t, "rsyslog.sh", octDir)
+	retries := func() float64 { return metric(t, p.api(), `sluice_sink_retries_total{component_id="oct"`) }
+	before := retries()
 	posted := make(chan error, 1)
 	go func() { posted <- post(in, evs[500:]) }()
-	select {
-	case err := <-posted:
-		t.Fatalf("events were answered (%v) while rsyslog was down", err)
-	case <-time.After(time.Second):
-	}
+	waitFor(t, peerWait, "the oct sink to retry while rsyslog is down", func() bool {
+		select {
+		case err := <-posted:
+			t.Fatalf("events were answered (%v) while rsyslog was down", err)
+		default:
+		}
+		return retries() > before
+	})
+	// Back on the same port, which sluice's sink is configured with.
 	peer(t, "rsyslog.sh", "receiver", octDir, nil, itoa(octPort), "fields")
 	if err := <-posted; err != nil {
 		t.Fatal(err)
 	}
-	want := rsyslogLines(msgs, 0)
-	want[0] = strings.Replace(want[0], "two\nlines", "two#012lines", 1)
-	testutil.Diff(t, want, waitLines(t, filepath.Join(octDir, "recv.log"), len(want)))
+	// Both sinks took every event: once sluice and rsyslog have stopped,
+	// the files are complete.
+	p.stop(syscall.SIGTERM)
+	stopPeer(t, "rsyslog.sh", octDir)
+	stopPeer(t, "rsyslog.sh", lfDir)
+	for _, framing := range []string{"oct", "lf"} {
+		testutil.Diff(t, want[framing], fileLines(filepath.Join(dir, framing, "recv.log")))
+	}
 }
 
 // TestSyslogNGToSluiceTLS has syslog-ng send a file over TLS (RFC 5425),
@@ -406,23 +415,24 @@ func TestSyslogNGToSluiceTLS(t *testing.T) {
 	requirePeer(t, "syslog-ng")
 	dir := t.TempDir()
 	ca := newTestCA(t, dir)
-	port := freePort(t)
-	startSluice(t, dir, fmt.Sprintf(`
+	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
   tls:
     type: syslog
     mode: tls
-    address: "127.0.0.1:%d"
+    address: "127.0.0.1:0"
     tls: { cert: "%s", key: "%s" }
 sinks:
   out: { type: file, inputs: [ tls ], path: "%s/out.json", encoding: json, batch: { timeout: 50ms } }
-`, port, ca.cert, ca.key, dir), []int{port}, nil)
+`, ca.cert, ca.key, dir))
 	sng := filepath.Join(dir, "sng")
-	peer(t, "syslog-ng.sh", "sender-tls", sng, nil, itoa(port), ca.ca)
+	peer(t, "syslog-ng.sh", "sender-tls", sng, nil, itoa(p.port("tls")), ca.ca)
 
 	lines := numbered("syslog-ng over tls", 1000)
 	writeFile(t, filepath.Join(sng, "in.log"), strings.Join(lines, "\n")+"\n")
 	waitLines(t, filepath.Join(dir, "out.json"), len(lines))
+	stopPeer(t, "syslog-ng.sh", sng)
+	p.stop(syscall.SIGTERM) // out.json is complete: nothing more can come
 	var got []string
 	for _, e := range jsonLines(t, filepath.Join(dir, "out.json")) {
 		// syslog-ng's syslog() driver ends every counted frame with a
@@ -446,22 +456,22 @@ func TestSluiceToSyslogNGTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca := newTestCA(t, sng) // syslog-ng.sh uses sng/tls.crt and sng/tls.key
-	tlsPort, in := freePort(t), freePort(t)
-	peer(t, "syslog-ng.sh", "receiver", sng, nil, "-", "-", itoa(tlsPort))
-	startSluice(t, dir, fmt.Sprintf(`
+	peer(t, "syslog-ng.sh", "receiver", sng, nil, "-", "-", "0")
+	tlsPort := peerPortFile(t, sng)
+	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
-  in: { type: http, address: "127.0.0.1:%d" }
+  in: { type: http, address: "127.0.0.1:0" }
 sinks:
   sng:
     type: syslog
     inputs: [ in ]
     url: syslog+tls://127.0.0.1:%d?ca=%s
     batch: { timeout: 20ms }
-`, in, tlsPort, ca.ca), []int{in}, nil)
+`, tlsPort, ca.ca))
 
 	evs, msgs := sinkEvents(500)
 	for i := 0; i < len(evs); i += 100 {
-		postEvents(t, in, evs[i:i+100])
+		postEvents(t, p.port("in"), evs[i:i+100])
 	}
 	var want []string
 	for i, m := range msgs {
@@ -469,7 +479,10 @@ sinks:
 	}
 	// syslog-ng's file() writes the newline of the first message as is.
 	want = strings.Split(strings.Join(want, "\n"), "\n")
-	testutil.Diff(t, want, waitLines(t, filepath.Join(sng, "recv.log"), len(want)))
+	waitLines(t, filepath.Join(sng, "recv.log"), len(want))
+	p.stop(syscall.SIGTERM)
+	stopPeer(t, "syslog-ng.sh", sng) // recv.log is complete
+	testutil.Diff(t, want, fileLines(filepath.Join(sng, "recv.log")))
 }
 
 // TestNginxToSluice has nginx log its access lines as syslog over UDP into
@@ -478,26 +491,33 @@ func TestNginxToSluice(t *testing.T) {
 	sluiceBin(t)
 	requirePeer(t, "nginx")
 	dir := t.TempDir()
-	udp, httpPort := freeUDPPort(t), freePort(t)
-	startSluice(t, dir, fmt.Sprintf(`
+	p := startSluice(t, dir, fmt.Sprintf(`
 sources:
-  nginx: { type: syslog, mode: udp, address: "127.0.0.1:%d" }
+  nginx: { type: syslog, mode: udp, address: "127.0.0.1:0" }
 sinks:
   out: { type: file, inputs: [ nginx ], path: "%s/out.json", encoding: json, batch: { timeout: 50ms } }
-`, udp, dir), nil, []int{udp})
+`, dir))
 	ngx := filepath.Join(dir, "nginx")
-	peer(t, "nginx.sh", "start", ngx, nil, itoa(httpPort), itoa(udp))
+	sock := filepath.Join(ngx, "http.sock")
+	peer(t, "nginx.sh", "start", ngx, nil, "unix:"+sock, itoa(p.port("nginx")))
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	defer client.CloseIdleConnections()
 
 	const requests = 100
 	for i := range requests {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html?req=%d", httpPort, i))
+		resp, err := client.Get(fmt.Sprintf("http://nginx/index.html?req=%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 	}
-	access := waitLines(t, filepath.Join(ngx, "access.log"), requests)
+	waitLines(t, filepath.Join(ngx, "access.log"), requests)
 	waitLines(t, filepath.Join(dir, "out.json"), requests)
+	stopPeer(t, "nginx.sh", ngx)
+	p.stop(syscall.SIGTERM) // both logs are complete: nothing more can come
+	access := fileLines(filepath.Join(ngx, "access.log"))
 	var got []string
 	for _, e := range jsonLines(t, filepath.Join(dir, "out.json")) {
 		got = append(got, str(e, "message"))

@@ -13,6 +13,30 @@ wait_tcp() {
   done
 }
 
+# listen_port PID [TIMEOUT_S]: print the TCP port PID listens on, waiting
+# until it does: for a program started on port 0. Fails unless it is
+# exactly one port.
+listen_port() {
+  local pid=$1 t=${2:-20} i=0 ports
+  while :; do
+    ports=$(ss -Hltnp 2>/dev/null | awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n] }' | sort -u)
+    if [ -n "$ports" ]; then
+      [ "$(echo "$ports" | wc -l)" -eq 1 ] || { echo "FAIL: pid $pid listens on several ports:" $ports >&2; return 1; }
+      echo "$ports"
+      return 0
+    fi
+    i=$((i + 1)); [ $i -ge $((t * 10)) ] && return 1; sleep 0.1
+  done
+}
+
+# wait_socket PATH [TIMEOUT_S]: wait until a unix socket exists at PATH.
+wait_socket() {
+  local s=$1 t=${2:-20} i=0
+  while [ ! -S "$s" ]; do
+    i=$((i + 1)); [ $i -ge $((t * 10)) ] && return 1; sleep 0.1
+  done
+}
+
 # wait_udp PORT [TIMEOUT_S]: wait until a UDP socket is bound to PORT.
 wait_udp() {
   local p=$1 t=${2:-20} i=0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nginx on loopback, for sluice's integration tests.
-#   nginx.sh start DIR HTTP_PORT SYSLOG_PORT
-#       serves DIR/html on 127.0.0.1:HTTP_PORT and logs every request in the combined format to
+#   nginx.sh start DIR HTTP SYSLOG_PORT
+#       serves DIR/html on 127.0.0.1:HTTP (a port, or unix:PATH for a unix socket: nginx cannot
+#       listen on port 0) and logs every request in the combined format to
 #       DIR/access.log and, as RFC 3164 syslog over UDP (facility local7, severity info, tag nginx),
 #       to 127.0.0.1:SYSLOG_PORT
 #   nginx.sh stop DIR
@@ -12,8 +13,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 start() {
   local d=$1 http=$2 sport=$3
+  local listen="127.0.0.1:$http"
+  case "$http" in unix:*) listen=$http ;; *) need_free_ports "$http" || exit 1 ;; esac
   mkdir -p "$d/tmp" "$d/html"
-  need_free_ports "$http" || exit 1
   echo "static-ok" >"$d/html/index.html"
   local u=""; [ "$(id -u)" = 0 ] && u="user root;" # workers must read DIR (mktemp dirs are 0700)
   cat >"$d/nginx.conf" <<CONF
@@ -27,7 +29,7 @@ http {
   uwsgi_temp_path $d/tmp/uwsgi; scgi_temp_path $d/tmp/scgi;
   default_type text/plain;
   server {
-    listen 127.0.0.1:$http;
+    listen $listen;
     access_log $d/access.log combined;
     access_log syslog:server=127.0.0.1:$sport,facility=local7,tag=nginx,severity=info combined;
     location / { root $d/html; }
@@ -37,8 +39,11 @@ CONF
   "$NGINX" -t -q -p "$d" -e "$d/error.log" -c "$d/nginx.conf" || die "nginx -t"
   # -e: the error log before the config is read; daemon off keeps the master our child
   bg_start "$d/nginx.master.pid" "$d/nginx.stderr" "$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" -g "daemon off;"
-  wait_tcp 127.0.0.1 "$http" 10 || { cat "$d/error.log" >&2; die "nginx did not listen on $http"; }
-  echo "nginx pid $(cat "$d/nginx.master.pid"): http 127.0.0.1:$http, access log -> syslog udp 127.0.0.1:$sport"
+  case "$http" in
+    unix:*) wait_socket "${http#unix:}" 10 ;;
+    *) wait_tcp 127.0.0.1 "$http" 10 ;;
+  esac || { cat "$d/error.log" >&2; die "nginx did not listen on $listen"; }
+  echo "nginx pid $(cat "$d/nginx.master.pid"): http $listen, access log -> syslog udp 127.0.0.1:$sport"
 }
 
 stop() { stop_pidfile "$1/nginx.master.pid" QUIT; }

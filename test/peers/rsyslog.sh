@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rsyslog on loopback, for sluice's integration tests and benchmarks.
 #   rsyslog.sh receiver DIR PORT [FORMAT]  imtcp on 127.0.0.1:PORT (newline and octet-counted framing)
-#                                          -> DIR/recv.log, one line per message; FORMAT:
+#                                          -> DIR/recv.log, one line per message; PORT 0 takes a free
+#                                          port; the port listened on is written to DIR/recv.port; FORMAT:
 #                                            fields (default) HOST|APP|PROCID|MSGID|FACILITY|SEVERITY|SD|MSG
 #                                            json             one JSON object: timestamp host stream message
 #                                                             facility severity appname procid
@@ -43,17 +44,25 @@ run() {
 
 receiver() {
   local d=$1 port=$2 format=${3:-fields}
+  local portfile=""
   mkdir -p "$d/work-recv"
-  need_free_ports "$port" || exit 1
+  # imtcp takes port 0 as its default, 514, unless it has a file to report
+  # the port it got in.
+  [ "$port" = 0 ] && portfile=" listenPortFileName=\"$d/rsyslog-recv.imtcp-port\""
+  [ "$port" = 0 ] || need_free_ports "$port" || exit 1
   cat >"$d/rsyslog-recv.conf" <<CONF
 global(workDirectory="$d/work-recv" maxMessageSize="64k")
 module(load="imtcp")
 $(template "$format")
-input(type="imtcp" address="127.0.0.1" port="$port" ruleset="out")
+input(type="imtcp" address="127.0.0.1" port="$port"$portfile ruleset="out")
 ruleset(name="out") { action(type="omfile" file="$d/recv.log" template="out") }
 CONF
   run "$d" rsyslog-recv
+  if [ "$port" = 0 ]; then
+    port=$(listen_port "$(cat "$d/rsyslog-recv.pid")" 20) || { cat "$d/rsyslog-recv.stderr" >&2; die "rsyslog did not listen"; }
+  fi
   wait_tcp 127.0.0.1 "$port" 20 || { cat "$d/rsyslog-recv.stderr" >&2; die "rsyslog did not listen on $port"; }
+  echo "$port" >"$d/recv.port"
   echo "rsyslog receiver pid $(cat "$d/rsyslog-recv.pid"): tcp 127.0.0.1:$port -> $d/recv.log"
 }
 

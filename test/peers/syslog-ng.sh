@@ -4,7 +4,8 @@
 #       network() tcp on LF_PORT (newline framing, RFC 3164 parser), syslog() tcp on OCT_PORT
 #       (RFC 6587 octet counting, RFC 5424) and, when given, syslog() tls on TLS_PORT (RFC 5425) with
 #       DIR/tls.crt and DIR/tls.key (a self-signed pair is made when they are missing) -> DIR/recv.log,
-#       one line per message; "-" skips a port. SNG_FORMAT picks the line:
+#       one line per message; "-" skips a port. A single port given as 0 takes a free port, written
+#       to DIR/recv.port. SNG_FORMAT picks the line:
 #         fields (default) HOST|PROGRAM|PID|MSGID|FACILITY|LEVEL|SDATA|MESSAGE
 #         json             $(format-json timestamp host stream message facility severity appname procid)
 #       flags(flow-control): the sources slow down instead of dropping when the file writer is behind.
@@ -52,7 +53,11 @@ receiver() {
          tls(key_file(\"$d/tls.key\") cert_file(\"$d/tls.crt\") peer_verify(optional-untrusted)));
 "
   fi
-  need_free_ports "${ports[@]}" || exit 1
+  if [[ " ${ports[*]} " == *" 0 "* ]]; then
+    [ ${#ports[@]} -eq 1 ] || die "port 0 works for a single listener only"
+  else
+    need_free_ports "${ports[@]}" || exit 1
+  fi
   cat >"$d/sng-recv.conf" <<CONF
 @version: 3.38
 options { chain_hostnames(no); keep_hostname(yes); stats_freq(0); log_msg_size(65536); use_dns(no); log_fifo_size(100000); };
@@ -62,6 +67,10 @@ destination d_file { file("$d/recv.log" template("$(template)")); };
 log { source(s_net); destination(d_file); flags(flow-control); };
 CONF
   run "$d" sng-recv
+  if [ "${ports[*]}" = 0 ]; then
+    ports=("$(listen_port "$(cat "$d/sng-recv.pid")" 20)") || { cat "$d/sng-recv.stderr" >&2; die "syslog-ng did not listen"; }
+    echo "${ports[0]}" >"$d/recv.port"
+  fi
   local p
   for p in "${ports[@]}"; do
     wait_tcp 127.0.0.1 "$p" 20 || { cat "$d/sng-recv.stderr" >&2; die "syslog-ng did not listen on $p"; }

@@ -202,7 +202,7 @@ func createSegment(dir string, seq uint64, durable bool) (*segment, error) {
 	if durable {
 		if err := syncDir(dir); err != nil {
 			f.Close()
-			os.Remove(name)
+			_ = os.Remove(name) // best effort: the sync error is the one to report
 			return nil, err
 		}
 	}

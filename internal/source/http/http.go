@@ -115,6 +115,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 		return err
 	}
 	s.bound.Set(ln.Addr())
+	s.deps.Metrics.Listening(ln.Addr())
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, &handler{s: s, emit: emit, ctx: ctx})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -204,7 +205,7 @@ func (h *handler) deliver(reqCtx context.Context, events []event.Event) (ack.Sta
 }
 
 func init() {
-	component.MustRegister(component.SourceSpec("http", "events over HTTP POST: NDJSON, JSON, logplex (Heroku drains), syslog or text lines", New))
+	component.MustRegister(component.SourceSpec("http", "events over HTTP POST: NDJSON, JSON, logplex (Heroku drains), syslog or text lines", New).Listener())
 }
 
 var _ component.Source = (*Source)(nil)

@@ -93,6 +93,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	s.mu.Lock()
 	s.listener = pc
 	s.mu.Unlock()
+	s.deps.Metrics.Listening(pc.LocalAddr())
 	s.deps.Logger.Info("listening for rtail packets", "address", pc.LocalAddr().String())
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
@@ -218,7 +219,7 @@ func hostOf(a net.Addr) string {
 }
 
 func init() {
-	component.MustRegister(component.SourceSpec("rtail", "rtail UDP JSON packets (the rtail npm client works unchanged)", New))
+	component.MustRegister(component.SourceSpec("rtail", "rtail UDP JSON packets (the rtail npm client works unchanged)", New).Listener())
 }
 
 var _ component.Source = (*Source)(nil)

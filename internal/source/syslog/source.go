@@ -103,6 +103,7 @@ func (s *Source) setAddr(a net.Addr) {
 	s.addr = a
 	s.mu.Unlock()
 	close(s.listening)
+	s.deps.Metrics.Listening(a)
 	s.deps.Logger.Info("listening for syslog", "mode", s.cfg.Mode, "address", a.String())
 }
 
@@ -188,7 +189,7 @@ func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
 
 func init() {
 	component.MustRegister(component.SourceSpec("syslog",
-		"syslog messages (RFC 5424 and 3164) over UDP, TCP, TLS or unix sockets", New))
+		"syslog messages (RFC 5424 and 3164) over UDP, TCP, TLS or unix sockets", New).Listener())
 }
 
 var _ component.Source = (*Source)(nil)

@@ -36,7 +36,7 @@ import (
 
 func init() {
 	component.MustRegister(component.SourceSpec("websocket",
-		"Receive events relayed by another sluice's websocket sink, acknowledged end to end.", New))
+		"Receive events relayed by another sluice's websocket sink, acknowledged end to end.", New).Listener())
 }
 
 // Source listens for relay connections.
@@ -50,6 +50,7 @@ type Source struct {
 	pingTimeout     time.Duration
 	shutdownTimeout time.Duration
 	bound           *listener.Bound
+	listening       func(...net.Addr) // Deps.Metrics.Listening
 	senders         senders
 
 	connections, unauthorized prometheus.Counter
@@ -64,6 +65,7 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	s := &Source{cfg: c, log: d.Logger, maxMessage: int(c.MaxMessageSize),
 		pingInterval: c.PingInterval.D(), pingTimeout: c.PingTimeout.D(), shutdownTimeout: c.ShutdownTimeout.D(),
 		bound:        listener.NewBound(),
+		listening:    d.Metrics.Listening,
 		connections:  d.Metrics.Counter("websocket_connections_total", "Relay connections accepted.", nil),
 		unauthorized: d.Metrics.Counter("websocket_unauthorized_total", "Relay handshakes refused for bad or missing credentials.", nil),
 		duplicates:   d.Metrics.Counter("websocket_duplicate_batches_total", "Batches received again and not emitted twice.", nil),
@@ -93,6 +95,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 		return err
 	}
 	s.bound.Set(ln.Addr())
+	s.listening(ln.Addr())
 	h := &handler{s: s, ctx: ctx, emit: emit}
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, h)
