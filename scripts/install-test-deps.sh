@@ -162,10 +162,14 @@ unpack() {
   done
   $W chmod 755 "$stage"
   rm -rf "$tmp"
-  if [ -e "$root" ]; then # left by an older, non-atomic run: keep it aside
-    $W mv "$root" "$root.incomplete.$(date +%s)"
+  if [ -e "$root/$main" ]; then # another run was first
+    $W rm -rf "$stage"
+  else
+    if [ -e "$root" ]; then # left by an older, non-atomic run: keep it aside
+      $W mv "$root" "$root.incomplete.$(date +%s)"
+    fi
+    $W mv -T "$stage" "$root" 2>/dev/null || $W rm -rf "$stage" # another run was first
   fi
-  $W mv -T "$stage" "$root" 2>/dev/null || $W rm -rf "$stage" # another run was first
   [ -e "$root/$main" ] || { warn "$* has no $main"; return 1; }
 }
 
