@@ -10,7 +10,7 @@ BIN      := bin/sluice
 # Integration and end-to-end tests get this much time in all.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: build run test test-short test-deps lint bench fuzz clean
+.PHONY: build run test test-all test-short test-deps lint bench fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sluice
@@ -43,9 +43,23 @@ lint:
 test-short:
 	$(GO) test -race -short -timeout 5m ./...
 
+# The peers the tests run: scripts/install-test-deps.sh unpacks them (or links
+# the host's own) into $(SLUICE_PEERS_ROOT)/bin, and every test finds them on PATH.
+SLUICE_PEERS_ROOT ?= /opt/sluice-peers
+export SLUICE_PEERS_ROOT
+export PATH := $(SLUICE_PEERS_ROOT)/bin:$(PATH)
+
 # Everything: lint, the fast tier, then integration and end-to-end tests
-# against the built binary and real peer programs.
-test: test-deps lint build test-short
+# against the built binary and real peer programs; then check that the host
+# is as it was (no unit enabled, no system logger removed or started).
+test:
+	@state=$$(mktemp); trap 'rm -f "$$state"' EXIT; \
+	  scripts/host-state.sh save "$$state"; \
+	  $(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory test-all; rc=$$?; \
+	  scripts/host-state.sh check "$$state" || rc=1; \
+	  exit $$rc
+
+test-all: test-deps lint build test-short
 	SLUICE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 bench: build

@@ -5,6 +5,12 @@
 
 die() { echo "FAIL: $*" >&2; exit 1; }
 
+# The programs are found on PATH. scripts/install-test-deps.sh puts them (or
+# links to the host's own) into ${SLUICE_PEERS_ROOT:-/opt/sluice-peers}/bin: a caller puts that
+# first on PATH; it and the sbin directories are searched last here, for a
+# caller that did not.
+PATH=$PATH:${SLUICE_PEERS_ROOT:-/opt/sluice-peers}/bin:/usr/sbin:/sbin
+
 # wait_tcp HOST PORT [TIMEOUT_S]: wait until something accepts on HOST:PORT.
 wait_tcp() {
   local h=$1 p=$2 t=${3:-20} i=0
@@ -84,13 +90,25 @@ peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 # cpu_seconds PID: user+system CPU time of a live process.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
-# find_rsyslogd: print "RSYSLOGD MODDIR". rsyslog cannot be apt-installed
-# next to syslog-ng-core, so scripts/install-test-deps.sh unpacks it into
-# $SLUICE_RSYSLOG_ROOT (default /opt/sluice-peers/rsyslog); an installed
-# /usr/sbin/rsyslogd is used when present.
+# find_rsyslogd: print "RSYSLOGD MODDIR", the rsyslogd binary itself (run
+# with -M MODDIR). In order: $SLUICE_RSYSLOG_ROOT when set; the rsyslogd on
+# PATH (a wrapper written by scripts/install-test-deps.sh names its private
+# prefix, a host binary is used as it is); ${SLUICE_PEERS_ROOT:-/opt/sluice-peers}/rsyslog;
+# the host's /usr/sbin/rsyslogd.
 find_rsyslogd() {
-  local root=${SLUICE_RSYSLOG_ROOT:-/opt/sluice-peers/rsyslog} r m
-  for r in "" "$root"; do
+  local peers=${SLUICE_PEERS_ROOT:-/opt/sluice-peers} roots=() p r m
+  [ -n "${SLUICE_RSYSLOG_ROOT:-}" ] && roots+=("$SLUICE_RSYSLOG_ROOT")
+  if p=$(command -v rsyslogd 2>/dev/null); then
+    r=$(sed -n 's/^# sluice-peer-root: //p' "$p" 2>/dev/null | head -1)
+    if [ -n "$r" ]; then
+      roots+=("$r")
+    else
+      p=$(readlink -f "$p")
+      case "$p" in */usr/sbin/rsyslogd) roots+=("${p%/usr/sbin/rsyslogd}") ;; esac
+    fi
+  fi
+  roots+=("$peers/rsyslog" "")
+  for r in "${roots[@]}"; do
     [ -x "$r/usr/sbin/rsyslogd" ] || continue
     for m in "$r"/usr/lib/*/rsyslog "$r"/usr/lib/rsyslog; do
       if [ -e "$m/imtcp.so" ]; then echo "$r/usr/sbin/rsyslogd $m"; return 0; fi

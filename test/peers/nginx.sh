@@ -8,8 +8,7 @@
 #   nginx.sh stop DIR
 set -u
 . "$(dirname "$0")/lib.sh"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || die "nginx not installed (apt-get install nginx)"
+NGINX=$(command -v nginx) || die "nginx not found on PATH (run scripts/install-test-deps.sh; it unpacks it into /opt/sluice-peers)"
 
 start() {
   local d=$1 http=$2 sport=$3

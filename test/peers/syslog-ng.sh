@@ -15,7 +15,7 @@
 #   syslog-ng.sh stop DIR
 set -u
 . "$(dirname "$0")/lib.sh"
-command -v syslog-ng >/dev/null || die "syslog-ng not installed (apt-get install syslog-ng-core)"
+command -v syslog-ng >/dev/null || die "syslog-ng not found on PATH (run scripts/install-test-deps.sh; it unpacks it into /opt/sluice-peers)"
 
 template() {
   case "${SNG_FORMAT:-fields}" in
