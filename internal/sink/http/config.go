@@ -1,7 +1,6 @@
 package http
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -43,12 +42,12 @@ type Config struct {
 }
 
 // parsed holds the values Validate derives from a Config: the URL without
-// its credentials, the Authorization header and the TLS config.
+// its credentials and the Authorization header. TLS files are read by the
+// constructor, so that a config can be validated on another machine.
 type parsed struct {
 	url     string
 	auth    string   // Authorization header value; secret
 	secrets []string // scrubbed from response bodies quoted in errors
-	tls     *tls.Config
 }
 
 // Auth holds credentials for the Authorization header. Set either user
@@ -71,8 +70,8 @@ func (c *Config) Defaults() {
 	c.Timeout = config.Duration(30 * time.Second)
 }
 
-// Validate checks the URL, enumerations, auth and TLS settings, reads the
-// TLS files and keeps what it parsed for the constructor.
+// Validate checks the URL, enumerations, auth and TLS settings and keeps
+// what it parsed for the constructor.
 func (c *Config) Validate() error {
 	u, err := parseURL(string(c.URL))
 	if err != nil {
@@ -102,11 +101,6 @@ func (c *Config) Validate() error {
 		return err
 	}
 	p := &parsed{}
-	if c.TLS != (config.ClientTLS{}) {
-		if p.tls, err = c.TLS.Config(); err != nil {
-			return err
-		}
-	}
 	auth := c.Auth
 	if u.User != nil {
 		if auth == (Auth{}) {

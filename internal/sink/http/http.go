@@ -13,6 +13,7 @@ package http
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	nethttp "net/http"
 	"sync"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/codec"
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/httpout"
 )
@@ -40,13 +42,22 @@ type Sink struct {
 	closeOnce sync.Once
 }
 
-// New creates an http sink from a validated config.
+// New creates an http sink from a validated config. TLS files are read
+// here, so a bad certificate fails the configuration rather than the first
+// request.
 func New(cfg *Config, _ component.Deps) (component.Sink, error) {
 	return newSink(cfg)
 }
 
 func newSink(cfg *Config) (*Sink, error) {
 	p := cfg.parsed
+	var tc *tls.Config
+	if cfg.TLS != (config.ClientTLS{}) {
+		var err error
+		if tc, err = cfg.TLS.Config(); err != nil {
+			return nil, fmt.Errorf("creating http sink: %w", err)
+		}
+	}
 	payload, err := httpout.NewPayload(cfg.Compression == "gzip", gzip.DefaultCompression)
 	if err != nil {
 		return nil, fmt.Errorf("creating http sink: %w", err)
@@ -55,7 +66,7 @@ func newSink(cfg *Config) (*Sink, error) {
 		req:       httpout.Request{Method: cfg.Method, URL: p.url, Header: buildHeader(cfg)},
 		jsonArray: cfg.Encoding == "json_array",
 		payload:   payload,
-		client:    httpout.New(httpout.Options{TLS: p.tls, Timeout: cfg.Timeout.D(), Secrets: p.secrets}),
+		client:    httpout.New(httpout.Options{TLS: tc, Timeout: cfg.Timeout.D(), Secrets: p.secrets}),
 	}
 	s.req.Host = s.req.Header.Get("Host")
 	s.req.Header.Del("Host")

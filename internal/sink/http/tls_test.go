@@ -63,8 +63,8 @@ func TestTLSFilesMissing(t *testing.T) {
 	t.Parallel()
 	cfg := cfgFor("https://127.0.0.1:1/")
 	cfg.TLS.CA = filepath.Join(t.TempDir(), "missing.pem")
-	if err := cfg.Validate(); err == nil {
-		t.Fatal("Validate succeeded with a missing CA file")
+	if _, err := newSink(testutil.Validated(t, cfg)); err == nil {
+		t.Fatal("newSink succeeded with a missing CA file")
 	}
 }
 
