@@ -36,12 +36,7 @@ func TestTLS(t *testing.T) {
 		{"wrong server name", srv.URL, config.ClientTLS{CA: ca.File, Cert: client.CertFile, Key: client.KeyFile, ServerName: "wrong.example"}, "wrong.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Config{}
-			c.Defaults()
-			c.URL, c.TLS, c.Index = config.URL(tc.url), tc.tls, "logs"
-			if err := c.Validate(); err != nil {
-				t.Fatal(err)
-			}
+			c := tu.NewConfig(t, func(c *Config) { c.URL, c.TLS, c.Index = config.URL(tc.url), tc.tls, "logs" })
 			s, err := New(c, tu.Deps(t, "es"))
 			if err != nil {
 				t.Fatal(err)
