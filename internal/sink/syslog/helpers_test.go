@@ -51,15 +51,11 @@ func listenStream(t *testing.T, addr string, tc *tls.Config) *receiver {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for range 50 { // a just-closed port may take a moment to be free again
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
+	// A just-closed port may take a moment to be free again.
+	eventually(t, "listening on "+addr, func() bool {
+		ln, err = net.Listen("tcp", addr)
+		return err == nil
+	})
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
 	}
@@ -159,10 +155,7 @@ func (r *receiver) rawBytes() string {
 // newTestSink builds a sink from the defaults changed by edit.
 func newTestSink(t *testing.T, edit func(*Config)) *Sink {
 	t.Helper()
-	c := &Config{}
-	c.Defaults()
-	edit(c)
-	s, err := newSink(c, testutil.Deps(t, "syslog_sink_test"))
+	s, err := newSink(testutil.NewConfig(t, edit), testutil.Deps(t, "syslog_sink_test"))
 	if err != nil {
 		t.Fatalf("newSink: %v", err)
 	}
@@ -230,12 +223,24 @@ func count(t *testing.T, c prometheus.Counter) int {
 func waitDead(t *testing.T, s *Sink) {
 	t.Helper()
 	st := s.tr.(*streamTransport)
-	deadline := time.Now().Add(waitTimeout)
-	for st.conn != nil && st.conn.alive() {
-		if time.Now().After(deadline) {
-			t.Fatal("the sink did not notice the closed connection")
+	eventually(t, "the sink to notice the closed connection", func() bool {
+		return st.conn == nil || !st.conn.alive()
+	})
+}
+
+// eventually waits until cond holds, checking it every few milliseconds,
+// and fails t after waitTimeout.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitTimeout)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
