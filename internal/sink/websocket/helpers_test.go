@@ -40,7 +40,7 @@ func startReceiver(t testing.TB, addr string, emit component.Emit, mod func(*wss
 	if mod != nil {
 		mod(c)
 	}
-	s, err := wssource.New(c, testutil.Deps(t, "relay-in"))
+	s, err := wssource.New(testutil.Validated(t, c), testutil.Deps(t, "relay-in"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func newTestSink(t testing.TB, url string, mod func(*Config)) *Sink {
 	if mod != nil {
 		mod(c)
 	}
-	s, err := New(c, testutil.Deps(t, "relay-out"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "relay-out"))
 	if err != nil {
 		t.Fatal(err)
 	}
