@@ -38,6 +38,7 @@ type fakeES struct {
 	mu        sync.Mutex
 	docs      map[string]map[string]json.RawMessage // index -> id -> doc
 	attempts  map[string]int                        // id -> times seen
+	order     []string                              // messages in the order they were stored
 	requests  int
 	failFirst int // whole-request failures before anything succeeds
 	failWith  int // their status; default 503
@@ -113,6 +114,7 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				f.docs[meta.Index] = map[string]json.RawMessage{}
 			}
 			f.docs[meta.Index][meta.ID] = doc
+			f.order = append(f.order, d.Message)
 		}
 		if status >= 300 {
 			failed = true
