@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,10 @@ type receiver struct {
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 	notify chan struct{}
+
+	paused   atomic.Bool   // hang: stop reading, so the sender's writes block
+	unpause  chan struct{} // closed by stop
+	stopOnce sync.Once
 }
 
 // listenStream starts a receiver on addr (127.0.0.1:0 for a free port),
@@ -59,7 +64,7 @@ func listenStream(t *testing.T, addr string, tc *tls.Config) *receiver {
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
 	}
-	r := &receiver{ln: ln, conns: map[net.Conn]struct{}{}, notify: make(chan struct{}, 1)}
+	r := &receiver{ln: ln, conns: map[net.Conn]struct{}{}, notify: make(chan struct{}, 1), unpause: make(chan struct{})}
 	r.wg.Add(1)
 	go r.accept()
 	t.Cleanup(r.stop)
@@ -89,6 +94,9 @@ type teeConn struct {
 }
 
 func (c teeConn) Read(p []byte) (int, error) {
+	if c.r.paused.Load() {
+		<-c.r.unpause
+	}
 	n, err := c.Conn.Read(p)
 	c.r.mu.Lock()
 	c.r.raw = append(c.r.raw, p[:n]...)
@@ -115,8 +123,13 @@ func (r *receiver) serve(c net.Conn) {
 	}
 }
 
-// stop closes the listener and every connection, and waits.
+// hang makes the receiver stop reading until it is stopped.
+func (r *receiver) hang() { r.paused.Store(true) }
+
+// stop closes the listener and every connection, and waits. It may be
+// called more than once.
 func (r *receiver) stop() {
+	r.stopOnce.Do(func() { close(r.unpause) })
 	r.ln.Close()
 	r.mu.Lock()
 	for c := range r.conns {

@@ -25,7 +25,7 @@ func TestLogplexIntoHTTPSource(t *testing.T) {
 	c := &httpsource.Config{}
 	c.Defaults()
 	c.Address = "127.0.0.1:0"
-	src, err := httpsource.New(c, testutil.Deps(t, "http_in"))
+	src, err := httpsource.New(testutil.Validated(t, c), testutil.Deps(t, "http_in"))
 	if err != nil {
 		t.Fatal(err)
 	}
