@@ -1,17 +1,12 @@
-// Package sinktest is the conformance suite every sink runs: Run checks,
-// through a Harness the sink's package supplies, the contract of
-// component.Sink against a real or in-process peer.
-//
-// The suite drives Write the way the pipeline's sink runner does: a
-// transient error sends the same batch again, a PartialError sends only
-// its Retry events again, a rejection ends the batch. It checks delivery
-// of one batch and of several in order, that nothing is lost when the peer
-// fails for a while or restarts mid-stream (duplicates are allowed and
-// logged), that a permanently bad event is rejected alone, that Close
-// flushes, is idempotent and leaves no goroutine behind, and that Write
-// honours a cancelled context against a hung peer. A feature the sink or
-// its peer cannot support is declared by leaving its hook nil, and the
-// checks that need it are skipped, never faked.
+// Package sinktest is the conformance suite every sink runs: Run checks
+// the component.Sink contract through a Harness that the sink's package
+// supplies, against a real or in-process peer. Write is driven the way the
+// pipeline's sink runner drives it (same batch again after a transient
+// error, only the Retry events of a PartialError), and nothing reported
+// delivered may be missing from the peer; duplicates after a failure are
+// allowed and logged. A feature a sink or its peer cannot support is
+// declared by leaving its hook nil, and the checks needing it are skipped,
+// never faked.
 package sinktest
 
 import (
@@ -136,8 +131,8 @@ func Messages(b *event.Batch) []string {
 	return out
 }
 
-// Outcome is how Deliver ended for each event of the batch.
-type Outcome struct {
+// Result is how Deliver went.
+type Result struct {
 	Rejected []string // messages rejected for good
 	Attempts int      // Write calls made
 	Errors   []error  // every non-nil Write result
@@ -148,9 +143,9 @@ type Outcome struct {
 // again after a short pause (at least a RetryAfterError's wait, capped at
 // 100ms), a PartialError writes its Retry events again, a RejectError
 // rejects what was left. It fails t when maxWait passes first.
-func Deliver(t testing.TB, sink component.Sink, b *event.Batch, maxWait time.Duration) Outcome {
+func Deliver(t testing.TB, sink component.Sink, b *event.Batch, maxWait time.Duration) Result {
 	t.Helper()
-	var out Outcome
+	var out Result
 	deadline := time.Now().Add(maxWait)
 	for {
 		out.Attempts++
