@@ -100,6 +100,9 @@ func New(c *Config, d component.Deps) (component.Sink, error) {
 // Write implements component.Sink. An event whose index name cannot be
 // rendered is rejected alone (and dead-lettered); the others are sent.
 func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
+	if len(b.Events) == 0 {
+		return nil
+	}
 	body := s.payload.Begin()
 	s.sent = s.sent[:0]
 	var outcomes []component.Outcome // set once an event is rejected here

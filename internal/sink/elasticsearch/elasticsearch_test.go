@@ -378,6 +378,9 @@ func TestRetriedBatchCreatesNoDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Write(t.Context(), &event.Batch{}); err != nil {
+		t.Fatalf("Write of an empty batch: %v", err)
+	}
 	b := &event.Batch{Events: []event.Event{{Message: []byte("a")}, {Message: []byte("b")}}}
 	for range 2 {
 		if err := s.Write(t.Context(), b); err != nil {
