@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/drainurl"
+	"github.com/sluice-log/sluice/internal/template"
 )
 
 // Config configures the elasticsearch sink.
@@ -38,6 +39,10 @@ type Config struct {
 	// DeadLetter is a file that receives, as JSON lines, the documents the
 	// cluster refused for good (mapping errors), with the reason.
 	DeadLetter string `yaml:"dead_letter"`
+
+	// ep and index are what Validate resolved, for the constructor.
+	ep    *endpoint
+	index *template.Template
 }
 
 // Auth is how the sink authenticates when the URL does not say.
@@ -58,18 +63,28 @@ func (c *Config) Defaults() {
 	c.Timeout = config.Duration(60 * time.Second)
 }
 
-// Validate implements component.Validator.
+// Validate implements component.Validator. It keeps the resolved
+// endpoint and the parsed index template for the constructor.
 func (c *Config) Validate() error {
 	if c.URL == "" {
 		return errors.New("url is required")
 	}
-	if _, err := c.endpoint(); err != nil {
+	ep, err := c.endpoint()
+	if err != nil {
 		return err
+	}
+	idx, err := template.Parse(ep.index)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
 	}
 	if c.Compression != "gzip" && c.Compression != "none" {
 		return fmt.Errorf("compression must be gzip or none, not %q", c.Compression)
 	}
-	return c.TLS.Validate()
+	if err := c.TLS.Validate(); err != nil {
+		return err
+	}
+	c.ep, c.index = ep, idx
+	return nil
 }
 
 // endpoint resolves the URL into where to send and how to authenticate.
@@ -111,13 +126,14 @@ func (c *Config) endpoint() (*endpoint, error) {
 	case auth == "apikey":
 		ep.auth, ep.secret = "ApiKey "+pass, []string{pass}
 	case user != "" || pass != "":
-		ep.auth, ep.secret = basic(user, pass), []string{pass}
+		ep.auth, ep.secret = basic(user, pass), []string{pass, strings.TrimPrefix(basic(user, pass), "Basic ")}
 	case c.Auth.APIKey != "":
 		ep.auth, ep.secret = "ApiKey "+c.Auth.APIKey.Reveal(), []string{c.Auth.APIKey.Reveal()}
 	case c.Auth.Token != "":
 		ep.auth, ep.secret = "Bearer "+c.Auth.Token.Reveal(), []string{c.Auth.Token.Reveal()}
 	case c.Auth.User != "":
-		ep.auth, ep.secret = basic(c.Auth.User, c.Auth.Password.Reveal()), []string{c.Auth.Password.Reveal()}
+		cred := basic(c.Auth.User, c.Auth.Password.Reveal())
+		ep.auth, ep.secret = cred, []string{c.Auth.Password.Reveal(), strings.TrimPrefix(cred, "Basic ")}
 	}
 	return ep, nil
 }

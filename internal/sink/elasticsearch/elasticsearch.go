@@ -1,23 +1,29 @@
 // Package elasticsearch is the Elasticsearch (and OpenSearch) sink: each
 // batch is one _bulk request of create actions, NDJSON and gzip.
 //
-// A bulk request can answer 200 while single documents fail, so the sink
-// reads every item: created (or 409, already there) is delivered; 429 and
-// 5xx items are returned as Retry, so the pipeline sends only those again;
-// other 4xx items (mapping errors) are Rejected, counted, and written with
-// their reason to the dead-letter file. Document ids are derived from the
-// event's content, so a batch sent twice does not index anything twice.
+// The answer to the whole request goes through httpout's status table:
+// 408, 425, 429, 5xx and connection errors are retried (after Retry-After,
+// if given); 401, 403 and every other 4xx reject the batch, counted by the
+// pipeline. A bulk request can answer 200 while single documents fail, so
+// the sink reads every item: created (or 409, already there) is delivered;
+// 408, 425, 429 and 5xx items are returned as Retry, so the pipeline sends
+// only those again; other 4xx items (mapping errors) are Rejected, counted,
+// and written with their reason to the dead-letter file. An event whose
+// index name cannot be rendered is rejected and dead-lettered alone, before
+// sending. Document ids are derived from the event's content, so a batch
+// sent twice does not index anything twice.
 package elasticsearch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -26,112 +32,159 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/httpout"
 	"github.com/sluice-log/sluice/internal/template"
 )
 
-// Sink writes to Elasticsearch.
+// maxResponse bounds how much of a bulk response is read.
+const maxResponse = 64 << 20
+
+// Sink writes to Elasticsearch. Write is never called concurrently, so
+// the request body and index buffers are reused from one batch to the next.
 type Sink struct {
 	cfg      *Config
 	ep       *endpoint
 	index    *template.Template
 	strftime bool
-	client   *http.Client
+	client   *httpout.Client
+	payload  *httpout.Payload
+	req      httpout.Request
 	deps     component.Deps
 
-	body, gz bytes.Buffer
-	gzw      *gzip.Writer
-	idx      []byte
+	idx  []byte
+	sent []int // indexes in the batch of the documents in the request
 
 	dlMu sync.Mutex
 	dl   *os.File
 }
 
-// New returns an elasticsearch sink.
+// New returns an elasticsearch sink from a validated config. TLS files are
+// read here, so a bad certificate fails the configuration rather than the
+// first request.
 func New(c *Config, d component.Deps) (component.Sink, error) {
-	ep, err := c.endpoint()
-	if err != nil {
-		return nil, err
-	}
-	idx, err := template.Parse(ep.index)
-	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 4
+	ep := c.ep
+	var tc *tls.Config
 	if strings.HasPrefix(ep.base, "https") {
-		host := strings.TrimPrefix(ep.base, "https://")
-		host = host[:strings.LastIndexByte(host, ':')]
-		t := ep.tls
-		if t.ServerName == "" {
-			t.ServerName = strings.Trim(host, "[]")
-		}
-		if tr.TLSClientConfig, err = t.Config(); err != nil {
-			return nil, err
+		var err error
+		if tc, err = ep.tls.Config(); err != nil {
+			return nil, fmt.Errorf("creating elasticsearch sink: %w", err)
 		}
 	}
-	s := &Sink{cfg: c, ep: ep, index: idx, strftime: strings.Contains(ep.index, "%"), deps: d,
-		client: &http.Client{Transport: tr, Timeout: c.Timeout.D(),
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	level := gzip.NoCompression
 	if c.Compression == "gzip" {
-		s.gzw, _ = gzip.NewWriterLevel(&s.gz, gzip.BestSpeed)
+		level = gzip.BestSpeed
+	}
+	payload, err := httpout.NewPayload(c.Compression == "gzip", level)
+	if err != nil {
+		return nil, fmt.Errorf("creating elasticsearch sink: %w", err)
+	}
+	s := &Sink{cfg: c, ep: ep, index: c.index, strftime: strings.Contains(ep.index, "%"), deps: d,
+		payload: payload,
+		client: httpout.New(httpout.Options{TLS: tc, Timeout: c.Timeout.D(), MaxIdleConnsPerHost: 4,
+			Secrets: ep.secret}),
+		req: httpout.Request{URL: ep.base + "/_bulk", Header: http.Header{}, ReadBody: maxResponse}}
+	if c.Pipeline != "" {
+		s.req.URL += "?pipeline=" + url.QueryEscape(c.Pipeline)
+	}
+	s.req.Header.Set("Content-Type", "application/x-ndjson")
+	s.req.Header.Set("User-Agent", "sluice")
+	if payload.Gzip() {
+		s.req.Header.Set("Content-Encoding", "gzip")
+	}
+	if ep.auth != "" {
+		s.req.Header.Set("Authorization", ep.auth)
 	}
 	return s, nil
 }
 
-// Write implements component.Sink.
+// Write implements component.Sink. An event whose index name cannot be
+// rendered is rejected alone (and dead-lettered); the others are sent.
 func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
-	s.body.Reset()
+	if len(b.Events) == 0 {
+		return nil
+	}
+	body := s.payload.Begin()
+	s.sent = s.sent[:0]
+	var outcomes []component.Outcome // set once an event is rejected here
+	var firstErr error
 	for i := range b.Events {
-		if err := s.appendDoc(&b.Events[i]); err != nil {
-			return component.Rejected(err)
+		next, err := s.appendDoc(body, &b.Events[i])
+		if err != nil {
+			if outcomes == nil {
+				outcomes = make([]component.Outcome, len(b.Events))
+				firstErr = fmt.Errorf("event %d: %w", i, err)
+			}
+			outcomes[i] = component.Reject
+			s.deadLetter(&b.Events[i], templateFailure(err))
+			continue
 		}
+		body = next
+		s.sent = append(s.sent, i)
 	}
-	payload := s.body.Bytes()
-	if s.gzw != nil {
-		s.gz.Reset()
-		s.gzw.Reset(&s.gz)
-		s.gzw.Write(payload)
-		s.gzw.Close()
-		payload = s.gz.Bytes()
+	if len(s.sent) == 0 {
+		return component.Rejected(fmt.Errorf("rendering index names: %w", firstErr))
 	}
-	url := s.ep.base + "/_bulk"
-	if s.cfg.Pipeline != "" {
-		url += "?pipeline=" + s.cfg.Pipeline
+	err := s.send(ctx, body, b)
+	if outcomes == nil {
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
-	if err != nil {
-		return component.Rejected(fmt.Errorf("building bulk request: %w", err))
+	return s.merge(outcomes, err, firstErr)
+}
+
+// send posts the documents of b listed in s.sent and maps the answer.
+func (s *Sink) send(ctx context.Context, body []byte, b *event.Batch) error {
+	if err := s.payload.Finish(body); err != nil {
+		return err
 	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	if s.gzw != nil {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	if s.ep.auth != "" {
-		req.Header.Set("Authorization", s.ep.auth)
-	}
-	resp, err := s.client.Do(req)
+	req := s.req
+	req.Header = s.req.Header.Clone()
+	resp, err := s.client.Send(ctx, &req, s.payload)
 	if err != nil {
 		return fmt.Errorf("sending bulk request: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("reading bulk response: %w", err)
-	}
-	return s.outcome(resp.StatusCode, body, b)
+	return s.outcome(resp.Body, b)
 }
 
-// outcome maps the response to the pipeline's outcomes.
-func (s *Sink) outcome(status int, body []byte, b *event.Batch) error {
+// merge combines the outcomes of events rejected before sending with the
+// outcome of the request that carried the others (err, for the events in
+// s.sent), into one PartialError over the whole batch. A RetryAfterError
+// around err is kept around the PartialError.
+func (s *Sink) merge(outcomes []component.Outcome, err, rendering error) error {
+	var part *component.PartialError
+	var rej *component.RejectError
 	switch {
-	case status == http.StatusTooManyRequests || status >= 500:
-		return fmt.Errorf("bulk request: %d %s", status, s.scrub(body))
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		// Wrong credentials are fixed by an operator; keep the events until then.
-		return fmt.Errorf("bulk request not authorized (%d): %s", status, s.scrub(body))
-	case status >= 300:
-		return component.Rejected(fmt.Errorf("bulk request: %d %s", status, s.scrub(body)))
+	case err == nil:
+	case errors.As(err, &part) && len(part.Outcomes) == len(s.sent):
+		for j, i := range s.sent {
+			outcomes[i] = part.Outcomes[j]
+		}
+	case errors.As(err, &rej):
+		for _, i := range s.sent {
+			outcomes[i] = component.Reject
+		}
+	default:
+		for _, i := range s.sent {
+			outcomes[i] = component.Retry
+		}
 	}
+	perr := &component.PartialError{Outcomes: outcomes, Err: errors.Join(rendering, err)}
+	var ra *component.RetryAfterError
+	if errors.As(err, &ra) {
+		return component.RetryAfter(ra.After, perr)
+	}
+	return perr
+}
+
+// templateFailure is the dead-letter record of an event whose index name
+// could not be rendered; it never reached the cluster, so it has no status.
+func templateFailure(err error) bulkItemResult {
+	reason, _ := json.Marshal(map[string]string{"type": "index_template_error", "reason": err.Error()})
+	return bulkItemResult{Error: reason}
+}
+
+// outcome maps a 2xx bulk response to the pipeline's outcomes, for the
+// documents of b listed in s.sent.
+func (s *Sink) outcome(body []byte, b *event.Batch) error {
 	var r bulkResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fmt.Errorf("decoding bulk response: %w", err)
@@ -139,24 +192,24 @@ func (s *Sink) outcome(status int, body []byte, b *event.Batch) error {
 	if !r.Errors {
 		return nil
 	}
-	if len(r.Items) != len(b.Events) {
-		return fmt.Errorf("bulk response has %d items for %d documents", len(r.Items), len(b.Events))
+	if len(r.Items) != len(s.sent) {
+		return fmt.Errorf("bulk response has %d items for %d documents", len(r.Items), len(s.sent))
 	}
 	outcomes := make([]component.Outcome, len(r.Items))
 	var retry, reject int
 	var first string
-	for i, it := range r.Items {
+	for j, it := range r.Items {
 		res := result(it)
 		switch {
 		case res.Status < 300 || res.Status == http.StatusConflict:
-			outcomes[i] = component.OK
-		case res.Status == http.StatusTooManyRequests || res.Status >= 500:
-			outcomes[i] = component.Retry
+			outcomes[j] = component.OK
+		case httpout.Retryable(res.Status):
+			outcomes[j] = component.Retry
 			retry++
 		default:
-			outcomes[i] = component.Reject
+			outcomes[j] = component.Reject
 			reject++
-			s.deadLetter(&b.Events[i], res)
+			s.deadLetter(&b.Events[s.sent[j]], res)
 		}
 		if first == "" && res.Status >= 300 && res.Status != http.StatusConflict {
 			first = fmt.Sprintf("%d %s", res.Status, res.Error)
@@ -186,26 +239,26 @@ func result(it map[string]bulkItemResult) bulkItemResult {
 	return bulkItemResult{Status: 500}
 }
 
-// appendDoc appends the action and document lines for e.
-func (s *Sink) appendDoc(e *event.Event) error {
+// appendDoc appends the action and document lines for e to body. On
+// error body is returned unchanged.
+func (s *Sink) appendDoc(body []byte, e *event.Event) ([]byte, error) {
 	idx, err := s.index.Render(s.idx[:0], e)
 	if err != nil {
-		return err
+		return body, err
 	}
 	if s.strftime {
 		idx = template.Strftime(nil, string(idx), e.Timestamp)
 	}
 	s.idx = idx
+	body = append(body, `{"create":{"_index":`...)
+	body = event.AppendJSONString(body, strings.ToLower(string(idx)))
+	body = append(body, `,"_id":`...)
+	// The document goes after the action line; its hash is the default id.
 	doc := appendDocument(nil, e)
-	b := &s.body
-	b.WriteString(`{"create":{"_index":`)
-	b.Write(event.AppendJSONString(nil, strings.ToLower(string(idx))))
-	b.WriteString(`,"_id":`)
-	b.Write(event.AppendJSONString(nil, s.docID(e, doc)))
-	b.WriteString("}}\n")
-	b.Write(doc)
-	b.WriteByte('\n')
-	return nil
+	body = event.AppendJSONString(body, s.docID(e, doc))
+	body = append(body, "}}\n"...)
+	body = append(body, doc...)
+	return append(body, '\n'), nil
 }
 
 // docID is the id_field's value, or a hash of the document: the same event
@@ -276,21 +329,9 @@ func (s *Sink) deadLetter(e *event.Event, res bulkItemResult) {
 	}
 }
 
-// scrub cuts a response body for an error message and hides credentials
-// a proxy might echo.
-func (s *Sink) scrub(body []byte) string {
-	out := string(body[:min(len(body), 512)])
-	for _, sec := range s.ep.secret {
-		if sec != "" {
-			out = strings.ReplaceAll(out, sec, "<redacted>")
-		}
-	}
-	return out
-}
-
-// Close implements component.Sink.
+// Close implements component.Sink. It is idempotent.
 func (s *Sink) Close(context.Context) error {
-	s.client.CloseIdleConnections()
+	s.client.Close()
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	if s.dl != nil {

@@ -12,10 +12,7 @@ import (
 func benchmarkWrite(b *testing.B, encoding, path string) {
 	cfg := config0(filepath.Join(b.TempDir(), path))
 	cfg.Encoding = encoding
-	s, err := newSink(cfg, testutil.Deps(b, "bench"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := newSink(testutil.Validated(b, cfg), testutil.Deps(b, "bench"))
 	defer s.Close(b.Context())
 	bt := &event.Batch{Events: make([]event.Event, 1000)}
 	size := 0

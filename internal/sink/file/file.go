@@ -52,6 +52,10 @@ type Config struct {
 	// success. Default false: data is handed to the kernel, which survives a
 	// crash of sluice but not of the machine.
 	Fsync bool `yaml:"fsync"`
+
+	// tmpl and enc are what Validate parsed, for the constructor.
+	tmpl pathRenderer
+	enc  codec.Encoder
 }
 
 // Defaults sets the documented defaults.
@@ -61,17 +65,21 @@ func (c *Config) Defaults() {
 	c.IdleTimeout = config.Duration(30 * time.Second)
 }
 
-// Validate checks the path template, the encoding and the limits.
+// Validate checks the path template, the encoding and the limits, and
+// keeps the parsed template and the encoder for the constructor.
 func (c *Config) Validate() error {
-	if _, err := parsePath(c.Path); err != nil {
+	tmpl, err := parsePath(c.Path)
+	if err != nil {
 		return err
 	}
-	if _, err := codec.Lookup(c.Encoding); err != nil {
+	enc, err := codec.Lookup(c.Encoding)
+	if err != nil {
 		return fmt.Errorf("encoding: %w", err)
 	}
 	if c.MaxOpenFiles < 1 {
 		return fmt.Errorf("max_open_files must be at least 1, got %d", c.MaxOpenFiles)
 	}
+	c.tmpl, c.enc = tmpl, enc
 	return nil
 }
 
@@ -112,34 +120,25 @@ type Sink struct {
 	closeErr  error
 }
 
-// New creates a file sink.
+// New creates a file sink from a validated config.
 func New(cfg *Config, deps component.Deps) (component.Sink, error) {
-	return newSink(cfg, deps)
+	return newSink(cfg, deps), nil
 }
 
-func newSink(cfg *Config, deps component.Deps) (*Sink, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("creating file sink: %w", err)
-	}
-	tmpl, _ := parsePath(cfg.Path)
-	enc, _ := codec.Lookup(cfg.Encoding)
+func newSink(cfg *Config, deps component.Deps) *Sink {
+	m := deps.Metrics
 	s := &Sink{
-		tmpl: tmpl, enc: enc, fsync: cfg.Fsync, maxOpen: cfg.MaxOpenFiles,
+		tmpl: cfg.tmpl, enc: cfg.enc, fsync: cfg.Fsync, maxOpen: cfg.MaxOpenFiles,
 		idle: cfg.IdleTimeout.D(), statInterval: statInterval, log: deps.Logger,
 		files: make(map[string]*handle), done: make(chan struct{}),
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if m := deps.Metrics; m != nil {
-		s.openGauge = m.Gauge("file_sink_open_files", "Files the file sink holds open.", nil)
-		s.rotations = m.Counter("file_sink_rotations_total", "Files reopened because their path was moved away or deleted.", nil)
+		openGauge: m.Gauge("file_sink_open_files", "Files the file sink holds open.", nil),
+		rotations: m.Counter("file_sink_rotations_total", "Files reopened because their path was moved away or deleted.", nil),
 	}
 	if s.idle > 0 {
 		s.wg.Add(1)
 		go s.janitor(max(s.idle/2, 10*time.Millisecond))
 	}
-	return s, nil
+	return s
 }
 
 // Write appends every event of b to its file. Events whose file could not
@@ -193,9 +192,7 @@ func (s *Sink) handleFor(e *event.Event, now time.Time) (*handle, error) {
 			s.log.Info("file was moved away or deleted; reopening", "path", h.path)
 			s.remove(h)
 			h = nil
-			if s.rotations != nil {
-				s.rotations.Inc()
-			}
+			s.rotations.Inc()
 		}
 	}
 	if h == nil {
@@ -274,9 +271,7 @@ func (s *Sink) remove(h *handle) {
 }
 
 func (s *Sink) setGauge() {
-	if s.openGauge != nil {
-		s.openGauge.Set(float64(len(s.files)))
-	}
+	s.openGauge.Set(float64(len(s.files)))
 }
 
 // outcome sums up the batch: nil when every event was written, else which

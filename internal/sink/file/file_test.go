@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
@@ -25,10 +27,7 @@ func config0(path string) *Config {
 
 func mustSink(t *testing.T, cfg *Config) *Sink {
 	t.Helper()
-	s, err := newSink(cfg, testutil.Deps(t, "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(testutil.Validated(t, cfg), testutil.Deps(t, "out"))
 	t.Cleanup(func() { _ = s.Close(t.Context()) })
 	return s
 }
@@ -269,7 +268,8 @@ func TestConfig(t *testing.T) {
 		t.Fatal("file sink is not registered")
 	}
 	def := spec.NewConfig().(*Config)
-	testutil.Diff(t, &Config{Encoding: "json", MaxOpenFiles: 256, IdleTimeout: config.Duration(30 * time.Second)}, def)
+	testutil.Diff(t, &Config{Encoding: "json", MaxOpenFiles: 256, IdleTimeout: config.Duration(30 * time.Second)}, def,
+		cmpopts.IgnoreUnexported(Config{}))
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)

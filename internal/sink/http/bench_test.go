@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/testutil"
 )
 
 func benchmarkWrite(b *testing.B, edit func(*Config)) {
@@ -18,7 +19,7 @@ func benchmarkWrite(b *testing.B, edit func(*Config)) {
 	defer srv.Close()
 	cfg := cfgFor(srv.URL)
 	edit(cfg)
-	s, err := newSink(cfg)
+	s, err := newSink(testutil.Validated(b, cfg))
 	if err != nil {
 		b.Fatal(err)
 	}

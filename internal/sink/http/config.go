@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -35,6 +36,18 @@ type Config struct {
 	// Timeout of one request, from connecting to reading the response.
 	// Default 30s.
 	Timeout config.Duration `yaml:"timeout"`
+
+	// parsed is what Validate derived, for the constructor.
+	parsed *parsed
+}
+
+// parsed holds the values Validate derives from a Config: the URL without
+// its credentials and the Authorization header. TLS files are read by the
+// constructor, so that a config can be validated on another machine.
+type parsed struct {
+	url     string
+	auth    string   // Authorization header value; secret
+	secrets []string // scrubbed from response bodies quoted in errors
 }
 
 // Auth holds credentials for the Authorization header. Set either user
@@ -57,9 +70,11 @@ func (c *Config) Defaults() {
 	c.Timeout = config.Duration(30 * time.Second)
 }
 
-// Validate checks the URL, enumerations, auth and TLS settings.
+// Validate checks the URL, enumerations, auth and TLS settings and keeps
+// what it parsed for the constructor.
 func (c *Config) Validate() error {
-	if err := validateURL(string(c.URL)); err != nil {
+	u, err := parseURL(string(c.URL))
+	if err != nil {
 		return err
 	}
 	if c.Method == "" || strings.ContainsAny(c.Method, " \t\r\n:/") {
@@ -82,25 +97,53 @@ func (c *Config) Validate() error {
 	if err := c.Auth.validate(); err != nil {
 		return err
 	}
-	return c.TLS.Validate()
+	if err := c.TLS.Validate(); err != nil {
+		return err
+	}
+	p := &parsed{}
+	auth := c.Auth
+	if u.User != nil {
+		if auth == (Auth{}) {
+			auth.User = u.User.Username()
+			pw, _ := u.User.Password()
+			auth.Password = config.Secret(pw)
+		}
+		u.User = nil
+	}
+	p.url = u.String()
+	p.setAuth(auth)
+	c.parsed = p
+	return nil
 }
 
-func validateURL(raw string) error {
+func parseURL(raw string) (*url.URL, error) {
 	if raw == "" {
-		return errors.New("url is required")
+		return nil, errors.New("url is required")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse quotes the input, which may hold a password.
-		return errors.New("url is not a valid URL")
+		return nil, errors.New("url is not a valid URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("url scheme %q is not supported (use http or https)", u.Scheme)
+		return nil, fmt.Errorf("url scheme %q is not supported (use http or https)", u.Scheme)
 	}
 	if u.Host == "" {
-		return errors.New("url has no host")
+		return nil, errors.New("url has no host")
 	}
-	return nil
+	return u, nil
+}
+
+func (p *parsed) setAuth(a Auth) {
+	switch {
+	case a.Token != "":
+		p.auth = "Bearer " + a.Token.Reveal()
+		p.secrets = []string{a.Token.Reveal()}
+	case a.User != "":
+		cred := base64.StdEncoding.EncodeToString([]byte(a.User + ":" + a.Password.Reveal()))
+		p.auth = "Basic " + cred
+		p.secrets = []string{cred, a.Password.Reveal()}
+	}
 }
 
 func (a Auth) validate() error {

@@ -1,26 +1,22 @@
 // Package http implements the http sink: each batch is one HTTP request
 // whose body holds the events as NDJSON or a JSON array, optionally gzipped.
 //
-// The sink never retries by itself. It maps the answer to the pipeline's
-// outcomes: 2xx means delivered; 408, 429, 5xx, timeouts and connection
-// errors are transient and the pipeline sends the batch again after a
-// backoff; any other answer (4xx, an unfollowed 3xx) rejects the batch for
-// good, with the status and the start of the response body in the error.
+// The sink never retries by itself. It sends through httpout, whose status
+// table maps the answer to the pipeline's outcomes: 2xx means delivered;
+// 408, 425, 429, 5xx, timeouts and connection errors are transient and the
+// pipeline sends the batch again after a backoff (at least Retry-After);
+// any other answer (4xx, an unfollowed 3xx) rejects the batch for good,
+// with the status and the start of the response body in the error.
 // Credentials are only ever put in the Authorization header: they appear in
 // no error, log line or printed config.
 package http
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
+	"crypto/tls"
 	"fmt"
-	"io"
 	nethttp "net/http"
-	"net/url"
-	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -28,6 +24,7 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/httpout"
 )
 
 func init() {
@@ -35,76 +32,46 @@ func init() {
 		"Send batches of events as NDJSON or a JSON array to an HTTP endpoint.", New))
 }
 
-const (
-	// maxErrorBody is how much of a failed response's body goes into the error.
-	maxErrorBody = 512
-	// maxDrain is how much of a response body is read so that the connection
-	// can be reused; a longer body is cut off by closing.
-	maxDrain = 256 << 10
-)
-
 // Sink sends batches over HTTP. Write is never called concurrently, so the
-// encoding buffers are reused from one batch to the next, unless the
-// transport still holds the previous request body (see body).
+// encoding buffers of the payload are reused from one batch to the next.
 type Sink struct {
-	url, host    string
-	method       string
-	header       nethttp.Header
-	auth         string   // Authorization header value; secret
-	secrets      []string // scrubbed from response bodies quoted in errors
-	jsonArray    bool
-	gzip         bool
-	client       *nethttp.Client
-	transport    *nethttp.Transport
-	raw, payload []byte
-	gz           *gzip.Writer
-	inFlight     *atomic.Int32 // request bodies of the last Write not yet closed
-	closeOnce    sync.Once
+	req       httpout.Request
+	jsonArray bool
+	client    *httpout.Client
+	payload   *httpout.Payload
+	closeOnce sync.Once
 }
 
-// New creates an http sink.
+// New creates an http sink from a validated config. TLS files are read
+// here, so a bad certificate fails the configuration rather than the first
+// request.
 func New(cfg *Config, _ component.Deps) (component.Sink, error) {
 	return newSink(cfg)
 }
 
 func newSink(cfg *Config) (*Sink, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("creating http sink: %w", err)
-	}
-	u, _ := url.Parse(string(cfg.URL))
-	auth := cfg.Auth
-	if u.User != nil {
-		if auth == (Auth{}) {
-			auth.User = u.User.Username()
-			p, _ := u.User.Password()
-			auth.Password = config.Secret(p)
-		}
-		u.User = nil
-	}
-	tr := nethttp.DefaultTransport.(*nethttp.Transport).Clone()
+	p := cfg.parsed
+	var tc *tls.Config
 	if cfg.TLS != (config.ClientTLS{}) {
-		tc, err := cfg.TLS.Config()
-		if err != nil {
+		var err error
+		if tc, err = cfg.TLS.Config(); err != nil {
 			return nil, fmt.Errorf("creating http sink: %w", err)
 		}
-		tr.TLSClientConfig = tc
+	}
+	payload, err := httpout.NewPayload(cfg.Compression == "gzip", gzip.DefaultCompression)
+	if err != nil {
+		return nil, fmt.Errorf("creating http sink: %w", err)
 	}
 	s := &Sink{
-		url: u.String(), method: cfg.Method, header: buildHeader(cfg),
-		jsonArray: cfg.Encoding == "json_array", gzip: cfg.Compression == "gzip",
-		transport: tr, inFlight: new(atomic.Int32),
-		client: &nethttp.Client{
-			Transport: tr, Timeout: cfg.Timeout.D(),
-			// A POST redirected with 301/302 would be re-sent as a body-less
-			// GET and count as delivered: never follow redirects.
-			CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error { return nethttp.ErrUseLastResponse },
-		},
+		req:       httpout.Request{Method: cfg.Method, URL: p.url, Header: buildHeader(cfg)},
+		jsonArray: cfg.Encoding == "json_array",
+		payload:   payload,
+		client:    httpout.New(httpout.Options{TLS: tc, Timeout: cfg.Timeout.D(), Secrets: p.secrets}),
 	}
-	s.host = s.header.Get("Host")
-	s.header.Del("Host")
-	s.setAuth(auth)
-	if s.gzip {
-		s.gz, _ = gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
+	s.req.Host = s.req.Header.Get("Host")
+	s.req.Header.Del("Host")
+	if p.auth != "" {
+		s.req.Header.Set("Authorization", p.auth)
 	}
 	return s, nil
 }
@@ -126,57 +93,25 @@ func buildHeader(cfg *Config) nethttp.Header {
 	return h
 }
 
-func (s *Sink) setAuth(a Auth) {
-	switch {
-	case a.Token != "":
-		s.auth = "Bearer " + a.Token.Reveal()
-		s.secrets = []string{a.Token.Reveal()}
-	case a.User != "":
-		cred := base64.StdEncoding.EncodeToString([]byte(a.User + ":" + a.Password.Reveal()))
-		s.auth = "Basic " + cred
-		s.secrets = []string{cred}
-		if a.Password != "" {
-			s.secrets = append(s.secrets, a.Password.Reveal())
-		}
-	}
-}
-
 // Write sends b as one request and maps the answer to an outcome.
 func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 	if len(b.Events) == 0 {
 		return nil
 	}
-	payload, err := s.encode(b)
-	if err != nil {
+	if err := s.payload.Finish(s.encode(b)); err != nil {
 		return err
 	}
-	req, err := nethttp.NewRequestWithContext(ctx, s.method, s.url, nil)
-	if err != nil {
-		return fmt.Errorf("building request: %w", err)
-	}
-	s.attachBody(req, payload)
-	req.Header = s.header.Clone()
-	if s.host != "" {
-		req.Host = s.host
-	}
-	if s.auth != "" {
-		req.Header.Set("Authorization", s.auth)
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
+	req := s.req
+	req.Header = s.req.Header.Clone()
+	if _, err := s.client.Send(ctx, &req, s.payload); err != nil {
 		return fmt.Errorf("sending %d events: %w", len(b.Events), err)
 	}
-	return s.outcome(resp)
+	return nil
 }
 
-// encode fills the request body. The buffers of the previous Write are
-// reused only when the transport has closed every body it was given;
-// otherwise fresh ones are used and the old ones left to the transport.
-func (s *Sink) encode(b *event.Batch) ([]byte, error) {
-	if s.inFlight.Load() != 0 {
-		s.raw, s.payload, s.inFlight = nil, nil, new(atomic.Int32)
-	}
-	raw := s.raw[:0]
+// encode appends the events of b to the payload's buffer.
+func (s *Sink) encode(b *event.Batch) []byte {
+	raw := s.payload.Begin()
 	if s.jsonArray {
 		raw = append(raw, '[')
 	}
@@ -192,100 +127,12 @@ func (s *Sink) encode(b *event.Batch) ([]byte, error) {
 	if s.jsonArray {
 		raw = append(raw, ']')
 	}
-	s.raw = raw
-	if !s.gzip {
-		return raw, nil
-	}
-	buf := bytes.NewBuffer(s.payload[:0])
-	s.gz.Reset(buf)
-	if _, err := s.gz.Write(raw); err != nil {
-		return nil, fmt.Errorf("compressing body: %w", err)
-	}
-	if err := s.gz.Close(); err != nil {
-		return nil, fmt.Errorf("compressing body: %w", err)
-	}
-	s.payload = buf.Bytes()
-	return s.payload, nil
-}
-
-// body is a request body that tells the sink when the transport is done
-// with it, which may be after Do returned.
-type body struct {
-	*bytes.Reader
-	once     sync.Once
-	inFlight *atomic.Int32
-}
-
-func (b *body) Close() error {
-	b.once.Do(func() { b.inFlight.Add(-1) })
-	return nil
-}
-
-func (s *Sink) attachBody(req *nethttp.Request, payload []byte) {
-	inFlight := s.inFlight
-	newBody := func() (io.ReadCloser, error) {
-		inFlight.Add(1)
-		return &body{Reader: bytes.NewReader(payload), inFlight: inFlight}, nil
-	}
-	req.Body, _ = newBody()
-	req.GetBody = newBody
-	req.ContentLength = int64(len(payload))
-}
-
-// outcome maps a response to nil, a transient error or a rejection, and
-// always drains and closes the body.
-func (s *Sink) outcome(resp *nethttp.Response) error {
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-		_ = resp.Body.Close()
-	}()
-	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		return nil
-	}
-	prefix, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	err := &StatusError{Code: code, Body: s.scrub(prefix)}
-	switch {
-	case code == nethttp.StatusTooManyRequests || code == nethttp.StatusRequestTimeout || code >= 500:
-		return fmt.Errorf("sending request: %w", err)
-	case code >= 300 && code < 400:
-		return component.Rejected(fmt.Errorf("sending request (redirects are not followed; set url to the final location): %w", err))
-	}
-	return component.Rejected(fmt.Errorf("sending request: %w", err))
-}
-
-// scrub makes a response excerpt safe to log: credentials a server echoed
-// back are replaced, and invalid UTF-8 is made visible.
-func (s *Sink) scrub(b []byte) string {
-	out := strings.ToValidUTF8(string(b), "\ufffd")
-	for _, sec := range s.secrets {
-		if sec != "" {
-			out = strings.ReplaceAll(out, sec, "<redacted>")
-		}
-	}
-	return out
-}
-
-// StatusError is a non-2xx answer from the server.
-type StatusError struct {
-	// Code is the HTTP status code.
-	Code int
-	// Body is the start of the response body (at most 512 bytes), with
-	// echoed credentials redacted.
-	Body string
-}
-
-func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("server answered %d %s", e.Code, nethttp.StatusText(e.Code))
-	if e.Body != "" {
-		msg += fmt.Sprintf(": %q", e.Body)
-	}
-	return msg
+	return raw
 }
 
 // Close releases idle connections. It is idempotent.
 func (s *Sink) Close(context.Context) error {
-	s.closeOnce.Do(s.transport.CloseIdleConnections)
+	s.closeOnce.Do(s.client.Close)
 	return nil
 }
 

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/httpout"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -90,7 +92,7 @@ func cfgFor(url string) *Config {
 
 func mustSink(t *testing.T, cfg *Config) *Sink {
 	t.Helper()
-	s, err := newSink(cfg)
+	s, err := newSink(testutil.Validated(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +175,7 @@ func TestStatusMapping(t *testing.T) {
 		{"503", 503, false},
 		{"429", 429, false},
 		{"408", 408, false},
+		{"425", 425, false},
 		{"400", 400, true},
 		{"401", 401, true},
 		{"404", 404, true},
@@ -189,7 +192,7 @@ func TestStatusMapping(t *testing.T) {
 				t.Fatalf("Write succeeded on %d", tc.code)
 			}
 			testutil.Diff(t, tc.rejected, isRejected(err))
-			var se *StatusError
+			var se *httpout.StatusError
 			if !errors.As(err, &se) || se.Code != tc.code {
 				t.Fatalf("error %v does not carry status %d", err, tc.code)
 			}
@@ -347,7 +350,11 @@ func TestSecretsNeverShow(t *testing.T) {
 		full.Auth, full.TLS = c.Auth, c.TLS
 		log.Info("config", "name", name, "config", full)
 		log.Info("config", "printf", fmt.Sprintf("%v %+v %#v", full, full, full))
-		s, err := newSink(full)
+		err := full.Validate()
+		var s *Sink
+		if err == nil {
+			s, err = newSink(full)
+		}
 		if err != nil {
 			log.Error("creating sink", "error", err)
 			continue
@@ -378,7 +385,7 @@ func TestConfig(t *testing.T) {
 	}
 	def := spec.NewConfig().(*Config)
 	testutil.Diff(t, &Config{Method: "POST", Encoding: "ndjson", Compression: "none",
-		Timeout: config.Duration(30 * time.Second)}, def)
+		Timeout: config.Duration(30 * time.Second)}, def, cmpopts.IgnoreUnexported(Config{}))
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)

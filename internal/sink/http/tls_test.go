@@ -63,7 +63,7 @@ func TestTLSFilesMissing(t *testing.T) {
 	t.Parallel()
 	cfg := cfgFor("https://127.0.0.1:1/")
 	cfg.TLS.CA = filepath.Join(t.TempDir(), "missing.pem")
-	if _, err := newSink(cfg); err == nil {
+	if _, err := newSink(testutil.Validated(t, cfg)); err == nil {
 		t.Fatal("newSink succeeded with a missing CA file")
 	}
 }

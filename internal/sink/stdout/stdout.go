@@ -31,16 +31,21 @@ type Config struct {
 	// Encoding of each line: json (default), text, logfmt, or any other
 	// registered encoding (see docs/encodings.md).
 	Encoding string `yaml:"encoding"`
+
+	// enc is the encoder Validate looked up, for the constructor.
+	enc codec.Encoder
 }
 
 // Defaults sets the encoding to json.
 func (c *Config) Defaults() { c.Encoding = "json" }
 
-// Validate checks that the encoding exists.
+// Validate checks that the encoding exists and keeps its encoder.
 func (c *Config) Validate() error {
-	if _, err := codec.Lookup(c.Encoding); err != nil {
+	enc, err := codec.Lookup(c.Encoding)
+	if err != nil {
 		return fmt.Errorf("encoding: %w", err)
 	}
+	c.enc = enc
 	return nil
 }
 
@@ -62,17 +67,13 @@ type Sink struct {
 	closed bool
 }
 
-// New creates a stdout sink.
+// New creates a stdout sink from a validated config.
 func New(cfg *Config, _ component.Deps) (component.Sink, error) {
-	return newSink(cfg, os.Stdout)
+	return newSink(cfg, os.Stdout), nil
 }
 
-func newSink(cfg *Config, out io.Writer) (*Sink, error) {
-	enc, err := codec.Lookup(cfg.Encoding)
-	if err != nil {
-		return nil, fmt.Errorf("creating stdout sink: %w", err)
-	}
-	return &Sink{enc: enc, out: out, w: bufio.NewWriterSize(out, bufferSize)}, nil
+func newSink(cfg *Config, out io.Writer) *Sink {
+	return &Sink{enc: cfg.enc, out: out, w: bufio.NewWriterSize(out, bufferSize)}
 }
 
 // Write encodes every event of b as one line and flushes.

@@ -32,19 +32,13 @@ func TestWriteEncodings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := &Config{}
-			cfg.Defaults()
-			if tc.encoding != "" {
-				cfg.Encoding = tc.encoding
-			}
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
+			cfg := testutil.NewConfig(t, func(c *Config) {
+				if tc.encoding != "" {
+					c.Encoding = tc.encoding
+				}
+			})
 			var out bytes.Buffer
-			s, err := newSink(cfg, &out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := newSink(cfg, &out)
 			if err := s.Write(t.Context(), batch("a", "b c")); err != nil {
 				t.Fatal(err)
 			}
@@ -82,10 +76,7 @@ func (f *flaky) Write(p []byte) (int, error) {
 func TestWriteErrorIsNotSticky(t *testing.T) {
 	t.Parallel()
 	out := &flaky{fails: 1}
-	s, err := newSink(&Config{Encoding: "text"}, out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(textConfig(t), out)
 	if err := s.Write(t.Context(), batch("lost")); err == nil || !strings.Contains(err.Error(), "broken pipe") {
 		t.Fatalf("first Write = %v, want broken pipe", err)
 	}
@@ -98,7 +89,7 @@ func TestWriteErrorIsNotSticky(t *testing.T) {
 func TestLargeBatchAndClose(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	s, _ := newSink(&Config{Encoding: "text"}, &out)
+	s := newSink(textConfig(t), &out)
 	big := strings.Repeat("x", bufferSize*2)
 	if err := s.Write(t.Context(), batch(big, "tail")); err != nil {
 		t.Fatal(err)
@@ -112,4 +103,8 @@ func TestLargeBatchAndClose(t *testing.T) {
 	if err := s.Write(t.Context(), batch("late")); err == nil {
 		t.Error("Write after Close succeeded")
 	}
+}
+
+func textConfig(t *testing.T) *Config {
+	return testutil.NewConfig(t, func(c *Config) { c.Encoding = "text" })
 }

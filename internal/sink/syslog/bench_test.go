@@ -58,9 +58,7 @@ func BenchmarkWriteTCP(b *testing.B) {
 		_, _ = io.Copy(io.Discard, c)
 		c.Close()
 	}()
-	c := &Config{}
-	c.Defaults()
-	c.Address = ln.Addr().String()
+	c := testutil.NewConfig(b, func(c *Config) { c.Address = ln.Addr().String() })
 	s, err := newSink(c, testutil.Deps(b, "bench"))
 	if err != nil {
 		b.Fatal(err)

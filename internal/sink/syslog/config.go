@@ -75,6 +75,9 @@ type Config struct {
 	// Timeout bounds connecting and each write (or HTTP request). Default
 	// 30s.
 	Timeout config.Duration `yaml:"timeout"`
+
+	// dest is the destination Validate resolved, for the constructor.
+	dest *target
 }
 
 // TLS holds client TLS settings; all are optional.
@@ -104,9 +107,10 @@ func (c *Config) Defaults() {
 	c.Timeout = config.Duration(30 * time.Second)
 }
 
-// Validate checks the destination and the options.
+// Validate checks the destination and the options, and keeps the resolved
+// destination for the constructor.
 func (c *Config) Validate() error {
-	_, err := c.target()
+	t, err := c.target()
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -126,7 +130,11 @@ func (c *Config) Validate() error {
 	if c.Timeout <= 0 {
 		errs = append(errs, errors.New("timeout must be positive"))
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	c.dest = t
+	return nil
 }
 
 // target is where and how the sink sends, resolved from url or mode and

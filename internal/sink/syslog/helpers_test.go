@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,10 @@ type receiver struct {
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 	notify chan struct{}
+
+	paused   atomic.Bool   // hang: stop reading, so the sender's writes block
+	unpause  chan struct{} // closed by stop
+	stopOnce sync.Once
 }
 
 // listenStream starts a receiver on addr (127.0.0.1:0 for a free port),
@@ -51,19 +56,15 @@ func listenStream(t *testing.T, addr string, tc *tls.Config) *receiver {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for range 50 { // a just-closed port may take a moment to be free again
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
+	// A just-closed port may take a moment to be free again.
+	eventually(t, "listening on "+addr, func() bool {
+		ln, err = net.Listen("tcp", addr)
+		return err == nil
+	})
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
 	}
-	r := &receiver{ln: ln, conns: map[net.Conn]struct{}{}, notify: make(chan struct{}, 1)}
+	r := &receiver{ln: ln, conns: map[net.Conn]struct{}{}, notify: make(chan struct{}, 1), unpause: make(chan struct{})}
 	r.wg.Add(1)
 	go r.accept()
 	t.Cleanup(r.stop)
@@ -93,6 +94,9 @@ type teeConn struct {
 }
 
 func (c teeConn) Read(p []byte) (int, error) {
+	if c.r.paused.Load() {
+		<-c.r.unpause
+	}
 	n, err := c.Conn.Read(p)
 	c.r.mu.Lock()
 	c.r.raw = append(c.r.raw, p[:n]...)
@@ -119,8 +123,13 @@ func (r *receiver) serve(c net.Conn) {
 	}
 }
 
-// stop closes the listener and every connection, and waits.
+// hang makes the receiver stop reading until it is stopped.
+func (r *receiver) hang() { r.paused.Store(true) }
+
+// stop closes the listener and every connection, and waits. It may be
+// called more than once.
 func (r *receiver) stop() {
+	r.stopOnce.Do(func() { close(r.unpause) })
 	r.ln.Close()
 	r.mu.Lock()
 	for c := range r.conns {
@@ -159,10 +168,7 @@ func (r *receiver) rawBytes() string {
 // newTestSink builds a sink from the defaults changed by edit.
 func newTestSink(t *testing.T, edit func(*Config)) *Sink {
 	t.Helper()
-	c := &Config{}
-	c.Defaults()
-	edit(c)
-	s, err := newSink(c, testutil.Deps(t, "syslog_sink_test"))
+	s, err := newSink(testutil.NewConfig(t, edit), testutil.Deps(t, "syslog_sink_test"))
 	if err != nil {
 		t.Fatalf("newSink: %v", err)
 	}
@@ -230,12 +236,24 @@ func count(t *testing.T, c prometheus.Counter) int {
 func waitDead(t *testing.T, s *Sink) {
 	t.Helper()
 	st := s.tr.(*streamTransport)
-	deadline := time.Now().Add(waitTimeout)
-	for st.conn != nil && st.conn.alive() {
-		if time.Now().After(deadline) {
-			t.Fatal("the sink did not notice the closed connection")
+	eventually(t, "the sink to notice the closed connection", func() bool {
+		return st.conn == nil || !st.conn.alive()
+	})
+}
+
+// eventually waits until cond holds, checking it every few milliseconds,
+// and fails t after waitTimeout.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitTimeout)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

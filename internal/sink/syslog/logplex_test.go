@@ -25,7 +25,7 @@ func TestLogplexIntoHTTPSource(t *testing.T) {
 	c := &httpsource.Config{}
 	c.Defaults()
 	c.Address = "127.0.0.1:0"
-	src, err := httpsource.New(c, testutil.Deps(t, "http_in"))
+	src, err := httpsource.New(testutil.Validated(t, c), testutil.Deps(t, "http_in"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +137,8 @@ func TestLogplexStatus(t *testing.T) {
 		{"500 retried", 500, true, false},
 		{"503 retried", 503, true, false},
 		{"429 retried", 429, true, false},
+		{"408 retried", 408, true, false},
+		{"425 retried", 425, true, false},
 		{"400 rejected", 400, true, true},
 		{"401 rejected", 401, true, true},
 		{"302 rejected", 302, true, true},
@@ -151,7 +153,7 @@ func TestLogplexStatus(t *testing.T) {
 			var rej *component.RejectError
 			testutil.Diff(t, tc.wantErr, err != nil)
 			testutil.Diff(t, tc.wantReject, errors.As(err, &rej))
-			if err != nil && strings.Contains(err.Error(), "hunter2") {
+			if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "dTpodW50ZXIy")) {
 				t.Errorf("error reveals the password: %v", err)
 			}
 		})

@@ -51,17 +51,15 @@ type Sink struct {
 	closeErr  error
 }
 
-// New creates a syslog sink. TLS files are read here, so a bad certificate
-// fails the configuration rather than the first connection.
+// New creates a syslog sink from a validated config. TLS files are read
+// here, so a bad certificate fails the configuration rather than the first
+// connection.
 func New(cfg *Config, deps component.Deps) (component.Sink, error) {
 	return newSink(cfg, deps)
 }
 
 func newSink(cfg *Config, deps component.Deps) (*Sink, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("creating syslog sink: %w", err)
-	}
-	t, _ := cfg.target() // checked by Validate
+	t := cfg.dest
 	s := &Sink{target: t, log: deps.Logger, enc: newEncoder(cfg, t.mode)}
 	s.truncated = deps.Metrics.Counter("syslog_truncated_total",
 		"Syslog messages cut to max_message_size before sending.", nil)

@@ -91,9 +91,7 @@ func TestTLSOptionalClientCert(t *testing.T) {
 
 func TestTLSBadFiles(t *testing.T) {
 	t.Parallel()
-	c := &Config{}
-	c.Defaults()
-	c.Mode, c.Address, c.TLS.CA = ModeTLS, "127.0.0.1:1", "/does/not/exist.pem"
+	c := testutil.NewConfig(t, func(c *Config) { c.Mode, c.Address, c.TLS.CA = ModeTLS, "127.0.0.1:1", "/does/not/exist.pem" })
 	if _, err := newSink(c, testutil.Deps(t, "x")); err == nil || !strings.Contains(err.Error(), "exist.pem") {
 		t.Fatalf("newSink = %v, want an error naming the CA file", err)
 	}

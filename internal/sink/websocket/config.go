@@ -41,6 +41,20 @@ type Config struct {
 	// receipt on the same connection without sending the batch again.
 	// Default 30s.
 	Timeout config.Duration `yaml:"timeout"`
+
+	// dest is what Validate resolved from url and the options, for the
+	// constructor.
+	dest *destination
+}
+
+// destination is where and how the sink connects: the URL without
+// credentials, the credentials from the url or the options, and the TLS
+// settings with the url's ?ca= and ?insecure= applied.
+type destination struct {
+	url        string
+	user, pass string // pass is secret
+	tls        config.ClientTLS
+	secure     bool
 }
 
 // Defaults sets the documented defaults.
@@ -51,7 +65,8 @@ func (c *Config) Defaults() {
 	c.Timeout = config.Duration(30 * time.Second)
 }
 
-// Validate checks the URL, credentials and durations.
+// Validate checks the URL, credentials and durations, and keeps the
+// resolved destination for the constructor.
 func (c *Config) Validate() error {
 	d, err := c.drain()
 	if err != nil {
@@ -72,6 +87,15 @@ func (c *Config) Validate() error {
 	case d.User != "" && c.User != "":
 		return errors.New("set user either in the url or as user, not both")
 	}
+	dest := &destination{url: d.URL(), user: c.User, pass: c.Password.Reveal(), tls: c.TLS, secure: d.TLS()}
+	if d.User != "" {
+		dest.user, dest.pass = d.User, d.Password.Reveal()
+	}
+	dest.tls.InsecureSkipVerify = dest.tls.InsecureSkipVerify || d.Insecure
+	if d.CA != "" {
+		dest.tls.CA = d.CA
+	}
+	c.dest = dest
 	return nil
 }
 

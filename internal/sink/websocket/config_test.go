@@ -44,10 +44,10 @@ func TestConfigValidate(t *testing.T) {
 
 func TestSecretsNeverPrinted(t *testing.T) {
 	t.Parallel()
-	c := &Config{}
-	c.Defaults()
-	c.URL = "wss://relay:url-pass@relay.example/in"
-	c.Token = "tok-secret"
+	c := testutil.NewConfig(t, func(c *Config) {
+		c.URL = "wss://relay:url-pass@relay.example/in"
+		c.Token = "tok-secret"
+	})
 	for _, out := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), c.URL.String()} {
 		for _, secret := range []string{"url-pass", "tok-secret"} {
 			if strings.Contains(out, secret) {

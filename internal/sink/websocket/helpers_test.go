@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
@@ -40,7 +42,7 @@ func startReceiver(t testing.TB, addr string, emit component.Emit, mod func(*wss
 	if mod != nil {
 		mod(c)
 	}
-	s, err := wssource.New(c, testutil.Deps(t, "relay-in"))
+	s, err := wssource.New(testutil.Validated(t, c), testutil.Deps(t, "relay-in"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func newTestSink(t testing.TB, url string, mod func(*Config)) *Sink {
 	if mod != nil {
 		mod(c)
 	}
-	s, err := New(c, testutil.Deps(t, "relay-out"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "relay-out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func deliver(t *testing.T, s *Sink, b *event.Batch) {
 		if errors.As(err, &rej) || time.Now().After(deadline) {
 			t.Fatalf("write failed after %d attempts: %v", attempt+1, err)
 		}
-		time.Sleep(20 * time.Millisecond) // the pipeline's backoff
+		backoff.Sleep(t.Context(), 20*time.Millisecond) // the pipeline's backoff
 	}
 }
 
@@ -139,6 +141,9 @@ type tcpProxy struct {
 	frozen bool
 	thaw   chan struct{}
 	wg     sync.WaitGroup
+
+	chunks   atomic.Int64 // reads forwarded, in either direction
+	idleCuts atomic.Int64 // connections cut for being idle
 }
 
 func startProxy(t *testing.T, target string, idle time.Duration) *tcpProxy {
@@ -189,8 +194,12 @@ func (p *tcpProxy) pipe(from, to net.Conn) {
 		}
 		n, err := from.Read(buf)
 		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				p.idleCuts.Add(1)
+			}
 			return
 		}
+		p.chunks.Add(1)
 		p.mu.Lock()
 		frozen, thaw := p.frozen, p.thaw
 		p.mu.Unlock()
@@ -199,6 +208,22 @@ func (p *tcpProxy) pipe(from, to net.Conn) {
 		}
 		if _, err := to.Write(buf[:n]); err != nil {
 			return
+		}
+	}
+}
+
+// waitFor waits until cond holds, checking it every 10ms, and fails t
+// after 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(20 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
 }

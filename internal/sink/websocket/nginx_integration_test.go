@@ -96,18 +96,19 @@ func (n *nginx) start(t *testing.T) {
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", "127.0.0.1:"+n.port)
-		if err == nil {
+	var err error
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for range 100 {
+		var c net.Conn
+		if c, err = net.Dial("tcp", "127.0.0.1:"+n.port); err == nil {
 			c.Close()
 			return
 		}
-		if i == 100 {
-			log, _ := os.ReadFile(n.dir + "/error.log")
-			t.Fatalf("nginx not listening on %s: %v\n%s", n.port, err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
+		<-tick.C // nginx has not bound its port yet
 	}
+	log, _ := os.ReadFile(n.dir + "/error.log")
+	t.Fatalf("nginx not listening on %s: %v\n%s", n.port, err, log)
 }
 
 // stop shuts nginx down gracefully (QUIT), killing it if it lingers.

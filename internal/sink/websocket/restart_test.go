@@ -197,7 +197,15 @@ func TestPingsKeepIdleConnectionsOpen(t *testing.T) {
 			px := startProxy(t, rcv.addr, 600*time.Millisecond)
 			s := newTestSink(t, "ws://"+px.addr()+"/relay", func(c *Config) { c.PingInterval = config.Duration(tc.ping) })
 			deliver(t, s, makeBatch(0, 1))
-			time.Sleep(2 * time.Second) // idle for three times the proxy's timeout
+			if tc.connects == 1 {
+				// Forty pings and their pongs take two seconds, three times
+				// the proxy's idle timeout.
+				from := px.chunks.Load()
+				waitFor(t, "pings to pass", func() bool { return px.chunks.Load() >= from+80 })
+				testutil.Diff(t, int64(0), px.idleCuts.Load())
+			} else {
+				waitFor(t, "the proxy to cut the idle connection", func() bool { return px.idleCuts.Load() > 0 })
+			}
 			deliver(t, s, makeBatch(1, 1))
 			if got := testutil.CounterValue(t, s.connects); got != tc.connects {
 				t.Errorf("connects = %v, want %v", got, tc.connects)
@@ -230,14 +238,18 @@ func TestBackpressureKeepsConnection(t *testing.T) {
 		c.PingTimeout = config.Duration(time.Second)
 	}
 	rcv := startReceiver(t, "127.0.0.1:0", blocked, fast)
-	s := newTestSink(t, "ws://"+rcv.addr+"/relay", func(c *Config) {
+	px := startProxy(t, rcv.addr, 0) // only to count the pings that pass
+	s := newTestSink(t, "ws://"+px.addr()+"/relay", func(c *Config) {
 		c.PingInterval = config.Duration(100 * time.Millisecond)
 		c.PingTimeout = config.Duration(time.Second)
 	})
 	done := make(chan error, 1)
 	go func() { done <- s.Write(t.Context(), makeBatch(0, 10)) }()
 	<-entered
-	time.Sleep(3 * time.Second) // thirty ping intervals, three ping timeouts, with the pipeline stuck
+	// Thirty pings from each side, each answered: three seconds, three
+	// ping timeouts, with the pipeline stuck.
+	from := px.chunks.Load()
+	waitFor(t, "pings to pass", func() bool { return px.chunks.Load() >= from+4*30 })
 	close(unblock)
 	if err := <-done; err != nil {
 		t.Fatalf("write: %v", err)

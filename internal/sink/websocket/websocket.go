@@ -69,29 +69,19 @@ type Sink struct {
 	sentSize int // largest message sent on the current link
 }
 
-// New creates a websocket sink.
+// New creates a websocket sink from a validated config. TLS files are read
+// here, so a bad certificate fails the configuration rather than the first
+// connection.
 func New(cfg *Config, deps component.Deps) (component.Sink, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("creating websocket sink: %w", err)
-	}
-	d, _ := cfg.drain()
-	user, pass := cfg.User, cfg.Password.Reveal()
-	if d.User != "" {
-		user, pass = d.User, d.Password.Reveal()
-	}
-	tlsCfg := cfg.TLS
-	tlsCfg.InsecureSkipVerify = tlsCfg.InsecureSkipVerify || d.Insecure
-	if d.CA != "" {
-		tlsCfg.CA = d.CA
-	}
+	d := cfg.dest
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout.D(), KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout: cfg.Timeout.D(),
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only: the upgrade needs it
 	}
-	if d.TLS() {
-		tc, err := tlsCfg.Config()
+	if d.secure {
+		tc, err := d.tls.Config()
 		if err != nil {
 			return nil, fmt.Errorf("creating websocket sink: %w", err)
 		}
@@ -100,8 +90,8 @@ func New(cfg *Config, deps component.Deps) (component.Sink, error) {
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	s := &Sink{
-		url: d.URL(), redacted: d.URL(), compress: cfg.Compression,
-		header:       header(user, pass, cfg.Token.Reveal(), hex.EncodeToString(id)),
+		url: d.url, redacted: d.url, compress: cfg.Compression,
+		header:       header(d.user, d.pass, cfg.Token.Reveal(), hex.EncodeToString(id)),
 		transport:    tr,
 		client:       &http.Client{Transport: tr, CheckRedirect: noRedirects},
 		pingInterval: cfg.PingInterval.D(), pingTimeout: cfg.PingTimeout.D(), timeout: cfg.Timeout.D(),
