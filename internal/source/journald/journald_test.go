@@ -59,15 +59,28 @@ func TestArgs(t *testing.T) {
 	testutil.Diff(t, "--lines=0", s.args("")[4])
 }
 
-// journalRemote is the real converter from journal export format to
-// journal files, from Debian's systemd-journal-remote.
-const journalRemote = "/lib/systemd/systemd-journal-remote"
+// journalRemote finds the real converter from journal export format to
+// journal files, Debian's systemd-journal-remote: on PATH (the wrapper
+// scripts/install-test-deps.sh puts in /opt/sluice-peers/bin), else where
+// the package installs it (it is not on PATH there).
+func journalRemote() (string, error) {
+	if p, err := exec.LookPath("systemd-journal-remote"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
+}
 
 // appendJournal appends entries to a real journal file.
 func appendJournal(t *testing.T, file string, first, n int) {
 	t.Helper()
-	if _, err := os.Stat(journalRemote); err != nil {
-		testutil.RequireCI(t, "systemd-journal-remote is not installed")
+	remote, err := journalRemote()
+	if err != nil {
+		testutil.RequireCI(t, "systemd-journal-remote is not installed (scripts/install-test-deps.sh)")
 	}
 	if _, err := exec.LookPath("journalctl"); err != nil {
 		testutil.RequireCI(t, "journalctl is not installed")
@@ -82,7 +95,7 @@ func appendJournal(t *testing.T, file string, first, n int) {
 	if err := os.WriteFile(export, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(journalRemote, "--output="+file, export).CombinedOutput(); err != nil {
+	if out, err := exec.Command(remote, "--output="+file, export).CombinedOutput(); err != nil {
 		t.Fatalf("systemd-journal-remote: %v\n%s", err, out)
 	}
 }
