@@ -42,7 +42,7 @@ func start(t *testing.T, cfg *Config, once bool) *running {
 	t.Helper()
 	deps := testutil.Deps(t, "pipe")
 	deps.Once = once
-	src, err := New(cfg, deps)
+	src, err := New(testutil.Validated(t, cfg), deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := newConfig(tc.path)
 			cfg.Create = tc.create
-			src, err := New(cfg, testutil.Deps(t, "p"))
+			src, err := New(testutil.Validated(t, cfg), testutil.Deps(t, "p"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,12 +286,12 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	if _, err := New(&Config{}, testutil.Deps(t, "p")); err == nil || !strings.Contains(err.Error(), "path") {
+	if err := (&Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "path") {
 		t.Errorf("missing path: got %v", err)
 	}
 	cfg := newConfig("/x")
 	cfg.LongLines = "bad"
-	if _, err := New(cfg, testutil.Deps(t, "p")); err == nil {
+	if err := cfg.Validate(); err == nil {
 		t.Error("bad long_lines accepted")
 	}
 	spec, ok := component.Lookup(component.KindSource, "fifo")
