@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
@@ -145,7 +146,8 @@ func (s *Source) batch(ctx context.Context, in <-chan event.Event, emit componen
 		case <-ctx.Done():
 			return nil
 		}
-		b := &event.Batch{Events: []event.Event{first}}
+		// UDP has no acknowledgements: nothing waits for the token.
+		b := &event.Batch{Events: []event.Event{first}, Ack: ack.New(nil)}
 	more:
 		for len(b.Events) < s.cfg.MaxBatch {
 			select {

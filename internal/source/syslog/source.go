@@ -7,7 +7,8 @@
 // connection has its own goroutine, bounded by max_connections, and emits
 // batches of what it has read whenever it would wait for the socket, so a
 // slow pipeline just reads the connection slower. Syslog has no
-// acknowledgements, so events carry none; UDP is best effort.
+// acknowledgements, so nothing waits for the token each batch carries; UDP
+// is best effort.
 package syslog
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	wire "github.com/sluice-log/sluice/internal/syslog"
@@ -150,7 +152,7 @@ func (b *batcher) flush() error {
 	if n == 0 {
 		return nil
 	}
-	batch := &event.Batch{Events: b.events}
+	batch := &event.Batch{Events: b.events, Ack: ack.New(nil)} // nothing to acknowledge to
 	b.s.deps.Metrics.EventsIn.Add(float64(n))
 	b.s.deps.Metrics.BytesIn.Add(float64(b.bytes))
 	b.events, b.bytes = make([]event.Event, 0, min(max(n, 8), maxBatch)), 0
