@@ -71,7 +71,7 @@ func start(t *testing.T, cfg *Config, once bool) *running {
 	r.deps = testutil.Deps(t, "cmd")
 	r.deps.Once = once
 	r.deps.Logger = slog.New(slog.NewTextHandler(r.log, nil))
-	src, err := New(cfg, r.deps)
+	src, err := New(testutil.Validated(t, cfg), r.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
