@@ -38,7 +38,7 @@ func benchIngest(b *testing.B, msg []byte) {
 	c := &Config{}
 	c.Defaults()
 	c.Address, c.Timezone = "127.0.0.1:0", "UTC"
-	s, err := New(c, testutil.Deps(b, "bench"))
+	s, err := New(testutil.Validated(b, c), testutil.Deps(b, "bench"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -174,7 +174,7 @@ func TestBackpressure(t *testing.T) {
 	c := &Config{}
 	c.Defaults()
 	c.Address, c.Timezone = "127.0.0.1:0", "UTC"
-	s, err := New(c, testutil.Deps(t, "bp"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "bp"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,15 +51,13 @@ type Source struct {
 	listening chan struct{} // closed once Run listens
 }
 
-// New returns a syslog source. TLS files are read here, so a bad
-// certificate fails the configuration rather than the first connection.
+// New returns a syslog source from a validated config. TLS files are read
+// here, so a bad certificate fails the configuration rather than the first
+// connection.
 func New(c *Config, d component.Deps) (component.Source, error) {
-	loc, err := c.location()
-	if err != nil {
-		return nil, err
-	}
-	s := &Source{cfg: c, deps: d, loc: loc, listening: make(chan struct{})}
+	s := &Source{cfg: c, deps: d, loc: c.loc, listening: make(chan struct{})}
 	if c.Mode == ModeTLS {
+		var err error
 		if s.tls, err = loadTLS(&c.TLS); err != nil {
 			return nil, err
 		}

@@ -196,7 +196,7 @@ func TestUnixPathInUseOrNotSocket(t *testing.T) {
 		c := &Config{}
 		c.Defaults()
 		c.Mode, c.Path = ModeUnix, p
-		s, err := New(c, testutil.Deps(t, "second"))
+		s, err := New(testutil.Validated(t, c), testutil.Deps(t, "second"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -88,8 +88,7 @@ func (s *Source) listenUnix() (net.Listener, error) {
 }
 
 func (s *Source) chmodSocket() error {
-	mode, _ := s.cfg.socketMode() // checked by Validate
-	if err := os.Chmod(s.cfg.Path, fs.FileMode(mode)); err != nil {
+	if err := os.Chmod(s.cfg.Path, fs.FileMode(s.cfg.sockMode)); err != nil {
 		return fmt.Errorf("setting socket permissions: %w", err)
 	}
 	return nil
