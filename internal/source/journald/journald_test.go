@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestDecodeEntry(t *testing.T) {
@@ -187,11 +188,7 @@ func TestFollow(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !sourcetest.Eventually(15*time.Second, cond) {
+		t.Fatal("timed out")
 	}
 }

@@ -137,21 +137,8 @@ func (in *instance) waitFor(n int) []string {
 	return m
 }
 
-// eventually polls cond every few milliseconds until it holds or the wait
-// is over; it reports whether it held. For conditions nothing signals (a
-// checkpoint file, a counter).
-func (s *suite) eventually(cond func() bool) bool {
-	deadline := time.Now().Add(s.h.Wait)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-tick.C
-	}
-	return true
-}
+// eventually is Eventually with the harness's wait.
+func (s *suite) eventually(cond func() bool) bool { return Eventually(s.h.Wait, cond) }
 
 // counter sums the series of the metric named name.
 func (s *suite) counter() float64 {
