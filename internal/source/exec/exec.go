@@ -47,14 +47,12 @@ type Source struct {
 	stdout, stderr linesource.Options
 	errLog         *stderrLog
 	restarts       prometheus.Counter
-	// jitter spreads the restart waits; tests turn it off.
-	jitter bool
 }
 
 // New builds an exec source from a validated config.
 func New(cfg *Config, deps component.Deps) (component.Source, error) {
 	s := &Source{cfg: cfg, once: deps.Once, log: deps.Logger, metrics: deps.Metrics,
-		stdout: cfg.Options(deps, cfg.stream()), jitter: true,
+		stdout:   cfg.Options(deps, cfg.stream()),
 		restarts: deps.Metrics.Counter("exec_restarts_total", "Times the exec source started its command again after it exited.", nil)}
 	s.stderr = s.stdout
 	s.stderr.Fields = event.Fields{{Key: "fd", Value: event.String("stderr")}}
@@ -70,7 +68,7 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 // restart policy (or once mode) says not to start it again. It returns nil
 // then if the last run succeeded, and the run's error otherwise.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	bo := &backoff.Exponential{Base: s.cfg.RestartBackoff.D(), Max: s.cfg.MaxBackoff.D(), Jitter: s.jitter}
+	bo := &backoff.Exponential{Base: s.cfg.RestartBackoff.D(), Max: s.cfg.MaxBackoff.D(), Jitter: true}
 	for {
 		began := time.Now()
 		err := s.runOnce(ctx, emit)
