@@ -94,7 +94,7 @@ func newSource(t *testing.T, deps component.Deps, file string) *Source {
 	c.Files = []string{file}
 	c.ReadFrom = "beginning"
 	c.RestartBackoff = 0
-	s, err := New(c, deps)
+	s, err := New(testutil.Validated(t, c), deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 // each event's stream and message, for TestRealStdin.
 func helperMain() {
 	cfg := newConfig()
+	if err := cfg.Validate(); err != nil { // as the config loader does
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
 	deps := component.Deps{ID: "in", Logger: slog.New(slog.DiscardHandler), Metrics: telemetry.Discard("source", "stdin", "in")}
 	src, err := New(cfg, deps)
 	if err != nil {
