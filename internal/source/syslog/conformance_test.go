@@ -3,6 +3,7 @@ package syslog
 import (
 	"errors"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,14 +13,28 @@ import (
 	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
-// TestConformance runs the source suite over TCP: one connection per
-// source instance carries RFC 5424 frames, and bad input is a frame that
-// is neither RFC 5424 nor RFC 3164 (kept whole, and counted).
+// TestConformance runs the source suite in each mode but tls: one
+// connection (or socket) per source instance carries RFC 5424 frames, one
+// datagram each in the datagram modes, and bad input is a frame that is
+// neither RFC 5424 nor RFC 3164 (kept whole, and counted).
 func TestConformance(t *testing.T) {
-	sourcetest.Run(t, sourcetest.Harness{Type: "syslog", Setup: func(t testing.TB, _ string) *sourcetest.Fixture {
+	for _, tc := range []struct{ mode, network string }{
+		{ModeTCP, "tcp"}, {ModeUDP, "udp"}, {ModeUnix, "unix"}, {ModeUnixDgram, "unixgram"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			sourcetest.Run(t, conformance(tc.mode, tc.network))
+		})
+	}
+}
+
+func conformance(mode, network string) sourcetest.Harness {
+	return sourcetest.Harness{Type: "syslog", Setup: func(t testing.TB, dir string) *sourcetest.Fixture {
 		cfg := &Config{}
 		cfg.Defaults()
-		cfg.Address, cfg.Timezone = "127.0.0.1:0", "UTC"
+		cfg.Mode, cfg.Address, cfg.Timezone = mode, "127.0.0.1:0", "UTC"
+		if network == "unix" || network == "unixgram" {
+			cfg.Path = filepath.Join(dir, "log.sock")
+		}
 		var (
 			mu   sync.Mutex
 			cur  *Source
@@ -34,7 +49,7 @@ func TestConformance(t *testing.T) {
 			}
 		}
 		t.Cleanup(hangUp)
-		write := func(t testing.TB, frames string) error {
+		write := func(t testing.TB, frames []string) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if conn == nil {
@@ -43,13 +58,21 @@ func TestConformance(t *testing.T) {
 				case <-t.Context().Done():
 					return errors.New("source never listened")
 				}
-				c, err := net.Dial("tcp", cur.Addr().String())
+				c, err := net.Dial(network, cur.Addr().String())
 				if err != nil {
 					return err
 				}
 				conn = c
 			}
-			_, err := conn.Write([]byte(frames))
+			if network == "udp" || network == "unixgram" {
+				for _, f := range frames {
+					if _, err := conn.Write([]byte(f)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			_, err := conn.Write([]byte(strings.Join(frames, "\n") + "\n"))
 			return err
 		}
 		return &sourcetest.Fixture{
@@ -67,15 +90,15 @@ func TestConformance(t *testing.T) {
 				return s
 			},
 			Feed: func(t testing.TB, msgs []string) error {
-				var b strings.Builder
-				for _, m := range msgs {
-					b.WriteString("<14>1 2026-11-22T03:23:15Z web1 app 42 - - " + m + "\n")
+				frames := make([]string, len(msgs))
+				for i, m := range msgs {
+					frames[i] = "<14>1 2026-11-22T03:23:15Z web1 app 42 - - " + m
 				}
-				return write(t, b.String())
+				return write(t, frames)
 			},
-			Bad:       func(t testing.TB) { _ = write(t, "neither RFC 5424 nor 3164\n") },
+			Bad:       func(t testing.TB) { _ = write(t, []string{"neither RFC 5424 nor 3164"}) },
 			BadMetric: "sluice_syslog_parse_fallbacks_total",
 			Close:     hangUp,
 		}
-	}})
+	}}
 }
