@@ -50,6 +50,7 @@ func (c *collector) emit(_ context.Context, b *event.Batch) error {
 	switch {
 	case c.stopped:
 		c.t.Errorf("a batch was emitted after Run returned: %q", msgs)
+		c.release(b.Ack, ack.Abandoned) // emit owns it, even when it fails
 		return context.Canceled
 	case b.Ack == nil && !c.nilTok:
 		c.nilTok = true

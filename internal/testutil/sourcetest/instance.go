@@ -140,7 +140,7 @@ func (in *instance) waitFor(n int) []string {
 // eventually is Eventually with the harness's wait.
 func (s *suite) eventually(cond func() bool) bool { return Eventually(s.h.Wait, cond) }
 
-// counter sums the series of the metric named name.
+// counter sums the series of Fixture.BadMetric.
 func (s *suite) counter() float64 {
 	s.t.Helper()
 	mfs, err := s.reg.Gather()
