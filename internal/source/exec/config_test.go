@@ -1,7 +1,6 @@
 package exec
 
 import (
-	retry "github.com/sluice-log/sluice/internal/backoff"
 	"strings"
 	"testing"
 	"time"
@@ -11,43 +10,6 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
-
-func TestBackoff(t *testing.T) {
-	s := time.Second
-	for _, tc := range []struct {
-		name    string
-		initial time.Duration
-		max     time.Duration
-		resetAt int // reset before this call (0: never)
-		want    []time.Duration
-	}{
-		{"doubles up to max", s, 30 * s, 0, []time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 30 * s, 30 * s}},
-		{"reset starts over", s, 30 * s, 3, []time.Duration{s, 2 * s, 4 * s, s, 2 * s}},
-		{"initial equals max", 5 * s, 5 * s, 0, []time.Duration{5 * s, 5 * s}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := &backoff{initial: tc.initial, max: tc.max, jitter: func(d time.Duration) time.Duration { return d }}
-			var got []time.Duration
-			for i := range tc.want {
-				if tc.resetAt != 0 && i == tc.resetAt {
-					b.reset()
-				}
-				got = append(got, b.next())
-			}
-			testutil.Diff(t, tc.want, got)
-		})
-	}
-}
-
-func TestEqualJitter(t *testing.T) {
-	for _, d := range []time.Duration{time.Nanosecond, time.Millisecond, 30 * time.Second} {
-		for range 1000 {
-			if j := retry.Jitter(d); j < d/2 || j > d {
-				t.Fatalf("Jitter(%v) = %v, outside [d/2, d]", d, j)
-			}
-		}
-	}
-}
 
 func TestConfig(t *testing.T) {
 	for _, tc := range []struct {
@@ -117,7 +79,7 @@ func TestRegistered(t *testing.T) {
 	}
 	c := spec.NewConfig().(*Config)
 	c.Command = []string{"true"}
-	if _, err := spec.Build(c, testutil.Deps(t, "x")); err != nil {
+	if _, err := spec.Build(testutil.Validated(t, c), testutil.Deps(t, "x")); err != nil {
 		t.Errorf("Build: %v", err)
 	}
 }

@@ -8,7 +8,7 @@
 // SIGTERM, then SIGKILL after stop_timeout, and the command is always
 // waited for, so neither zombies nor orphans are left. Standard error is
 // logged (rate-limited), emitted or discarded. A command's output cannot be
-// replayed, so events carry no acknowledgement.
+// replayed, so nothing waits for the ack token each batch carries.
 package exec
 
 import (
@@ -23,7 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
 
-	retry "github.com/sluice-log/sluice/internal/backoff"
+	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/source/linesource"
@@ -47,29 +47,19 @@ type Source struct {
 	stdout, stderr linesource.Options
 	errLog         *stderrLog
 	restarts       prometheus.Counter
-	jitter         func(time.Duration) time.Duration
 }
 
-// New builds an exec source.
+// New builds an exec source from a validated config.
 func New(cfg *Config, deps component.Deps) (component.Source, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	s := &Source{cfg: cfg, once: deps.Once, log: log, metrics: deps.Metrics,
-		stdout: cfg.Options(deps, cfg.stream()), jitter: retry.Jitter}
+	s := &Source{cfg: cfg, once: deps.Once, log: deps.Logger, metrics: deps.Metrics,
+		stdout:   cfg.Options(deps, cfg.stream()),
+		restarts: deps.Metrics.Counter("exec_restarts_total", "Times the exec source started its command again after it exited.", nil)}
 	s.stderr = s.stdout
 	s.stderr.Fields = event.Fields{{Key: "fd", Value: event.String("stderr")}}
 	if cfg.Stderr == StderrLog {
-		s.stderr.Metrics = nil // logged lines are not events
-		s.errLog = newStderrLog(log)
-	}
-	s.restarts = noCounter()
-	if deps.Metrics != nil {
-		s.restarts = deps.Metrics.Counter("exec_restarts_total", "Times the exec source started its command again after it exited.", nil)
+		// Logged lines are not events: count them nowhere.
+		s.stderr.Metrics = telemetry.Discard("source", "exec", deps.ID)
+		s.errLog = newStderrLog(deps.Logger)
 	}
 	return s, nil
 }
@@ -78,7 +68,7 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 // restart policy (or once mode) says not to start it again. It returns nil
 // then if the last run succeeded, and the run's error otherwise.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	bo := &backoff{initial: s.cfg.RestartBackoff.D(), max: s.cfg.MaxBackoff.D(), jitter: s.jitter}
+	bo := &backoff.Exponential{Base: s.cfg.RestartBackoff.D(), Max: s.cfg.MaxBackoff.D(), Jitter: true}
 	for {
 		began := time.Now()
 		err := s.runOnce(ctx, emit)
@@ -89,12 +79,12 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 		if !s.restart(err) {
 			return err
 		}
-		if time.Since(began) >= bo.max {
-			bo.reset()
+		if time.Since(began) >= bo.Max {
+			bo.Reset()
 		}
-		wait := bo.next()
+		wait := bo.Next()
 		s.log.Info("restarting command", "in", wait)
-		if !retry.Sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return nil
 		}
 		s.restarts.Inc()
@@ -117,14 +107,10 @@ func (s *Source) restart(err error) bool {
 // recordExit logs and counts how a run ended.
 func (s *Source) recordExit(err error) {
 	status := exitStatus(err)
-	if s.metrics != nil {
-		s.metrics.Counter("exec_exits_total", "Exits of the exec source's command, by exit code or signal.",
-			[]string{"status"}, status).Inc()
-	}
+	s.metrics.Counter("exec_exits_total", "Exits of the exec source's command, by exit code or signal.",
+		[]string{"status"}, status).Inc()
 	if err != nil {
-		if s.metrics != nil {
-			s.metrics.Errors.Inc()
-		}
+		s.metrics.Errors.Inc()
 		s.log.Warn("command failed", "command", s.cfg.Command[0], "status", status, "error", err)
 		return
 	}
@@ -144,10 +130,6 @@ func exitStatus(err error) string {
 		return unix.SignalName(ws.Signal())
 	}
 	return strconv.Itoa(ee.ExitCode())
-}
-
-func noCounter() prometheus.Counter {
-	return prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
 }
 
 var _ component.Source = (*Source)(nil)

@@ -20,6 +20,7 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -71,7 +72,7 @@ func start(t *testing.T, cfg *Config, once bool) *running {
 	r.deps = testutil.Deps(t, "cmd")
 	r.deps.Once = once
 	r.deps.Logger = slog.New(slog.NewTextHandler(r.log, nil))
-	src, err := New(cfg, r.deps)
+	src, err := New(testutil.Validated(t, cfg), r.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,15 +117,10 @@ func (r *running) stop(t *testing.T) (error, time.Duration) {
 // waitMessages waits until at least n messages arrived.
 func (r *running) waitMessages(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		if m := r.c.Messages(); len(m) >= n {
-			return m
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !sourcetest.Eventually(wait, func() bool { return len(r.c.Messages()) >= n }) {
+		t.Fatalf("timed out waiting for %d messages, have %q", n, r.c.Messages())
 	}
-	t.Fatalf("timed out waiting for %d messages, have %q", n, r.c.Messages())
-	return nil
+	return r.c.Messages()
 }
 
 func (r *running) counter(t *testing.T, name string, labels []string, values ...string) int {
@@ -342,10 +338,7 @@ func TestStartFailure(t *testing.T) {
 	cfg = newConfig("no-such-program-in-path")
 	cfg.Restart = RestartAlways
 	r = start(t, cfg, false)
-	deadline := time.Now().Add(wait)
-	for counterValue(t, r.src.restarts) < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	sourcetest.Eventually(wait, func() bool { return counterValue(t, r.src.restarts) >= 3 })
 	if err, _ := r.stop(t); err != nil {
 		t.Errorf("Run after cancel: %v", err)
 	}

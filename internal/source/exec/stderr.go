@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
 )
 
@@ -31,8 +32,10 @@ func newStderrLog(log *slog.Logger) *stderrLog {
 	return &stderrLog{log: log, lim: rate.NewLimiter(stderrRate, stderrBurst)}
 }
 
-// emit is the component.Emit of the stderr pump in log mode.
+// emit is the component.Emit of the stderr pump in log mode. It owns the
+// batch, so it releases the token: the lines are done with once logged.
 func (l *stderrLog) emit(_ context.Context, b *event.Batch) error {
+	defer b.Ack.Release(ack.Delivered)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := range b.Events {

@@ -4,8 +4,9 @@
 // Programs that can only log to a path (`--log-file`) write into the pipe,
 // one after another or several at once; the source keeps reading across
 // writers for as long as it runs, and emits a writer's unterminated last
-// line when that writer closes. A pipe keeps nothing, so events carry no
-// acknowledgement; while sluice is not reading, writers block on open.
+// line when that writer closes. A pipe keeps nothing, so nothing waits for
+// the ack token each batch carries; while sluice is not reading, writers
+// block on open.
 package fifo
 
 import (

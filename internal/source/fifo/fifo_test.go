@@ -17,6 +17,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -42,7 +43,7 @@ func start(t *testing.T, cfg *Config, once bool) *running {
 	t.Helper()
 	deps := testutil.Deps(t, "pipe")
 	deps.Once = once
-	src, err := New(cfg, deps)
+	src, err := New(testutil.Validated(t, cfg), deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,34 +78,28 @@ func (r *running) stop(t *testing.T) error {
 // waitMessages waits until n messages arrived.
 func (r *running) waitMessages(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		if m := r.c.Messages(); len(m) >= n {
-			return m
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !sourcetest.Eventually(wait, func() bool { return len(r.c.Messages()) >= n }) {
+		t.Fatalf("timed out waiting for %d messages, have %q", n, r.c.Messages())
 	}
-	t.Fatalf("timed out waiting for %d messages, have %q", n, r.c.Messages())
-	return nil
+	return r.c.Messages()
 }
 
 // openWriter opens path for writing once a reader has it open.
 func openWriter(t *testing.T, path string) *os.File {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
-		if err == nil {
-			return f
-		}
-		if !errors.Is(err, unix.ENXIO) && !errors.Is(err, fs.ErrNotExist) {
+	var f *os.File
+	opened := sourcetest.Eventually(wait, func() bool {
+		var err error
+		f, err = os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err != nil && !errors.Is(err, unix.ENXIO) && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no reader opened %s", path)
-		}
-		time.Sleep(2 * time.Millisecond)
+		return err == nil
+	})
+	if !opened {
+		t.Fatalf("no reader opened %s", path)
 	}
+	return f
 }
 
 func write(t *testing.T, path, s string) {
@@ -166,7 +161,10 @@ func TestCancelWithoutWriter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p")
 	r := start(t, newConfig(path), false)
 	openWriter(t, path).Close() // a writer came and went without writing
-	time.Sleep(50 * time.Millisecond)
+	// A writer after it: had the silent one produced anything, it would
+	// come before this line.
+	write(t, path, "after\n")
+	r.waitMessages(t, 1)
 	begin := time.Now()
 	if err := r.stop(t); err != nil {
 		t.Errorf("Run: %v", err)
@@ -174,9 +172,7 @@ func TestCancelWithoutWriter(t *testing.T) {
 	if d := time.Since(begin); d > time.Second {
 		t.Errorf("cancel took %v", d)
 	}
-	if n := len(r.c.Messages()); n != 0 {
-		t.Errorf("got %d messages from a silent writer", n)
-	}
+	testutil.Diff(t, []string{"after"}, r.c.Messages())
 }
 
 // TestNoBusyWait checks that waiting for a writer, before the first one and
@@ -216,6 +212,8 @@ func TestNoBusyWait(t *testing.T) {
 			t.Fatal("Read did not return")
 		}
 	}
+	// The sleeps give a busy loop time to show in r.calls, which is checked
+	// against a bound, not an exact count; nothing waits on them.
 	read()
 	time.Sleep(50 * time.Millisecond)
 	openWriter(t, path).Close() // silent writer
@@ -272,7 +270,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := newConfig(tc.path)
 			cfg.Create = tc.create
-			src, err := New(cfg, testutil.Deps(t, "p"))
+			src, err := New(testutil.Validated(t, cfg), testutil.Deps(t, "p"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,12 +284,12 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	if _, err := New(&Config{}, testutil.Deps(t, "p")); err == nil || !strings.Contains(err.Error(), "path") {
+	if err := (&Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "path") {
 		t.Errorf("missing path: got %v", err)
 	}
 	cfg := newConfig("/x")
 	cfg.LongLines = "bad"
-	if _, err := New(cfg, testutil.Deps(t, "p")); err == nil {
+	if err := cfg.Validate(); err == nil {
 		t.Error("bad long_lines accepted")
 	}
 	spec, ok := component.Lookup(component.KindSource, "fifo")

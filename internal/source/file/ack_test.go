@@ -124,7 +124,7 @@ func TestNoEmitAfterCancel(t *testing.T) {
 			b.Ack.Release(ack.Abandoned)
 			return nil
 		}
-		s, err := New(e.config(func(c *Config) { c.BatchLines = 2; c.ReadFrom = "beginning" }), e.deps)
+		s, err := New(testutil.Validated(t, e.config(func(c *Config) { c.BatchLines = 2; c.ReadFrom = "beginning" })), e.deps)
 		if err != nil {
 			t.Fatal(err)
 		}

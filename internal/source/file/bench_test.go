@@ -11,6 +11,7 @@ import (
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/testutil"
 )
 
 // benchRead reads a 100k-line file (about 12 MB) through the source in
@@ -35,7 +36,7 @@ func benchRead(b *testing.B, mod func(*Config)) {
 	n := 0
 	for b.Loop() {
 		os.Remove(filepath.Join(deps.DataDir, checkpointFile))
-		s, err := New(cfg, deps)
+		s, err := New(testutil.Validated(b, cfg), deps)
 		if err != nil {
 			b.Fatal(err)
 		}

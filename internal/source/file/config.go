@@ -76,6 +76,8 @@ type Multiline struct {
 	// MaxBytes flushes a record before it would grow past this size.
 	// Default 1MiB.
 	MaxBytes config.ByteSize `yaml:"max_bytes"`
+
+	start *regexp.Regexp // StartPattern, compiled by Validate
 }
 
 // Defaults sets the defaults.
@@ -98,7 +100,7 @@ func (c *Config) Defaults() {
 	}
 }
 
-// Validate checks the config.
+// Validate checks the config and compiles multiline.start_pattern for New.
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Include) == 0 {
@@ -122,10 +124,13 @@ func (c *Config) Validate() error {
 	if c.FingerprintBytes > 1<<20 {
 		errs = append(errs, errors.New("fingerprint_bytes: at most 1MiB"))
 	}
+	c.Multiline.start = nil
 	if c.Multiline.StartPattern != "" {
-		if _, err := regexp.Compile(c.Multiline.StartPattern); err != nil {
+		re, err := regexp.Compile(c.Multiline.StartPattern)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("multiline.start_pattern: %w", err))
 		}
+		c.Multiline.start = re
 		errs = append(errs, positive("multiline.timeout", int64(c.Multiline.Timeout)),
 			positive("multiline.max_lines", int64(c.Multiline.MaxLines)),
 			positive("multiline.max_bytes", int64(c.Multiline.MaxBytes)))

@@ -34,6 +34,9 @@ func writeRotating(t *testing.T, e *env, n, every int, done chan<- struct{}) {
 		}
 		fmt.Fprintf(f, "line %d %s\n", i, strings.Repeat("x", i%50))
 		if i%10 == 0 {
+			// A bounded load generator: pausing now and then lets the
+			// reader interleave with the writes and rotations. Nothing
+			// asserts on timing.
 			time.Sleep(time.Millisecond)
 		}
 	}
@@ -89,9 +92,17 @@ func TestRotationWhileWriting(t *testing.T) {
 	if !eventually(func() bool { return len(col.Messages()) >= n }) {
 		t.Error("timed out waiting for every line")
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "the checkpoint to cover app.log", func() bool { return caughtUp(e) })
 	r.stop(t)
 	checkExactlyOnce(t, col.Messages(), n)
+}
+
+// caughtUp reports whether the checkpoint covers all of app.log: the source
+// read and had acknowledged everything written to it, so it has nothing
+// left to emit from it (a duplicate would have come before).
+func caughtUp(e *env) bool {
+	fi, err := os.Stat(e.path("app.log"))
+	return err == nil && committedOffset(e.t, e.deps.DataDir, e.path("app.log")) == fi.Size()
 }
 
 // Stopping and restarting the source again and again while a writer
@@ -123,7 +134,7 @@ func TestRestartsWhileWriting(t *testing.T) {
 	if !eventually(func() bool { return len(col.Messages()) >= n }) {
 		t.Error("timed out waiting for every line")
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "the checkpoint to cover app.log", func() bool { return caughtUp(e) })
 	r.stop(t)
 	checkExactlyOnce(t, col.Messages(), n)
 }
@@ -145,7 +156,8 @@ func TestCrashRecovery(t *testing.T) {
 	const n = 20000
 	done := make(chan struct{})
 	go writeRotating(t, e, n, 5000, done)
-	time.Sleep(700 * time.Millisecond)
+	// Crash a good way into the writing, with rotations behind.
+	waitFor(t, "a quarter of the lines", func() bool { return len(col.Messages()) >= n/4 })
 	// The crash: what is delivered now, and the checkpoint file now.
 	delivered := len(col.Messages())
 	saved, err := os.ReadFile(filepath.Join(e.deps.DataDir, checkpointFile))
@@ -166,7 +178,7 @@ func TestCrashRecovery(t *testing.T) {
 	if !eventually(func() bool { return len(col2.Messages())+delivered >= n }) {
 		t.Error("timed out")
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "the checkpoint to cover app.log", func() bool { return caughtUp(e2) })
 	r2.stop(t)
 	seen := make([]bool, n)
 	for _, m := range append(before, col2.Messages()...) {

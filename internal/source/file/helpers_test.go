@@ -99,7 +99,7 @@ func (r *run) wait() error {
 // start runs a source over cfg, emitting into emit.
 func (e *env) start(cfg *Config, emit component.Emit) *run {
 	e.t.Helper()
-	s, err := New(cfg, e.deps)
+	s, err := New(testutil.Validated(e.t, cfg), e.deps)
 	if err != nil {
 		e.t.Fatal(err)
 	}

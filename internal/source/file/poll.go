@@ -123,10 +123,8 @@ func (t *tailer) drop(f *file) {
 		delete(t.byPath, f.cur)
 	}
 	t.forget(f.st)
-	if t.deps.Metrics != nil {
-		if g, ok := t.byPath[f.path]; !ok || g == f {
-			t.deps.Metrics.DeleteGauge("file_checkpoint_lag_bytes", []string{"file"}, f.path)
-		}
+	if g, ok := t.byPath[f.path]; !ok || g == f {
+		t.deps.Metrics.DeleteGauge("file_checkpoint_lag_bytes", []string{"file"}, f.path)
 	}
 }
 

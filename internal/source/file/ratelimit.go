@@ -22,9 +22,7 @@ type rateLimited struct {
 }
 
 func (r *rateLimited) error(msg string, args ...any) {
-	if r.counter != nil {
-		r.counter.Inc()
-	}
+	r.counter.Inc()
 	r.mu.Lock()
 	now := r.now()
 	if !r.last.IsZero() && now.Sub(r.last) < r.every {

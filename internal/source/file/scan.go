@@ -352,10 +352,8 @@ func (t *tailer) start(c candidate, off int64) {
 	f.st = t.newStream(f, off, c.hd, c.sum)
 	t.files[f] = struct{}{}
 	t.byPath[f.cur] = f
-	if t.deps.Metrics != nil {
-		f.lag = t.deps.Metrics.Gauge("file_checkpoint_lag_bytes",
-			"Bytes of a file not yet acknowledged (size minus committed offset).", []string{"file"}, f.path)
-	}
+	f.lag = t.deps.Metrics.Gauge("file_checkpoint_lag_bytes",
+		"Bytes of a file not yet acknowledged (size minus committed offset).", []string{"file"}, f.path)
 	if f.size > off {
 		t.activate(f)
 	}

@@ -14,10 +14,8 @@ package file
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,47 +52,27 @@ type Source struct {
 	errs                              *rateLimited
 }
 
-// New builds a file source from its config.
+// New builds a file source from a validated config.
 func New(cfg *Config, deps component.Deps) (component.Source, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	host, err := os.Hostname()
 	if err != nil {
 		host = ""
 	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	m := deps.Metrics
+	s := &Source{cfg: cfg, deps: deps, log: deps.Logger, host: host, now: time.Now, waitMax: shutdownWait,
+		rotations:   m.Counter("file_rotations_total", "Files the file source saw renamed away from their path (rotation).", nil),
+		truncations: m.Counter("file_truncations_total", "Files the file source saw truncated or overwritten.", nil),
+		longLines:   m.Counter("file_long_lines_total", "Lines longer than max_line_bytes, split or truncated.", nil),
+		errs:        &rateLimited{log: deps.Logger, counter: m.Errors, every: 10 * time.Second, now: time.Now},
 	}
-	s := &Source{cfg: cfg, deps: deps, log: log, host: host, now: time.Now, waitMax: shutdownWait}
 	if cfg.LongLines == "truncate" {
 		s.mode = lines.Truncate
 	}
-	if p := cfg.Multiline.StartPattern; p != "" {
-		re, err := regexp.Compile(p)
-		if err != nil {
-			return nil, fmt.Errorf("compiling multiline.start_pattern: %w", err)
-		}
+	if re := cfg.Multiline.start; re != nil {
 		s.joiner = &joiner{start: re, maxLines: cfg.Multiline.MaxLines,
 			maxBytes: int(cfg.Multiline.MaxBytes), timeout: cfg.Multiline.Timeout.D()}
 	}
-	if m := deps.Metrics; m != nil {
-		s.rotations = m.Counter("file_rotations_total", "Files the file source saw renamed away from their path (rotation).", nil)
-		s.truncations = m.Counter("file_truncations_total", "Files the file source saw truncated or overwritten.", nil)
-		s.longLines = m.Counter("file_long_lines_total", "Lines longer than max_line_bytes, split or truncated.", nil)
-	} else {
-		s.rotations, s.truncations, s.longLines = noCounter(), noCounter(), noCounter()
-	}
-	s.errs = &rateLimited{log: log, every: 10 * time.Second, now: time.Now}
-	if deps.Metrics != nil {
-		s.errs.counter = deps.Metrics.Errors
-	}
 	return s, nil
-}
-
-func noCounter() prometheus.Counter {
-	return prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
 }
 
 // Run follows the files until ctx is cancelled (or, in once mode, until

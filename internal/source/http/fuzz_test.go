@@ -17,7 +17,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("text/plain", "<999>bad\n\x00\xff\n")
 	c := &Config{}
 	c.Defaults()
-	s, err := New(c, testutil.Deps(f, "fuzz"))
+	s, err := New(testutil.Validated(f, c), testutil.Deps(f, "fuzz"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -117,8 +117,9 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	s.bound.Set(ln.Addr())
 	s.deps.Metrics.Listening(ln.Addr())
 	mux := http.NewServeMux()
-	mux.Handle(s.cfg.Path, &handler{s: s, emit: emit, ctx: ctx})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	mux.Handle(s.cfg.Path, &handler{s: s, emit: emit})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return withRun(ctx) }}
 	s.deps.Logger.Info("listening for http events", "address", ln.Addr().String(), "tls", s.tls != nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -137,7 +138,25 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 type handler struct {
 	s    *Source
 	emit component.Emit
-	ctx  context.Context // the source's: cancelled at shutdown
+}
+
+// runKey is the context key of Run's context in a request's context.
+type runKey struct{}
+
+// withRun is the base of every request's context: not cancelled when Run's
+// ctx is (a request whose events are in the pipeline keeps waiting for
+// their acknowledgement at shutdown), but carrying it, so a request can
+// stop handing over new events then.
+func withRun(ctx context.Context) context.Context {
+	return context.WithValue(context.WithoutCancel(ctx), runKey{}, ctx)
+}
+
+// runContext returns Run's context from a request's.
+func runContext(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(runKey{}).(context.Context); ok {
+		return ctx
+	}
+	return context.Background()
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +185,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	st, err := h.deliver(r.Context(), events)
+	st, err := h.deliver(r.Context(), runContext(r), events)
 	switch {
 	case err != nil:
 		http.Error(w, "not accepted: "+err.Error(), http.StatusServiceUnavailable)
@@ -177,8 +196,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// deliver emits the events and, with acknowledgements on, waits for them.
-func (h *handler) deliver(reqCtx context.Context, events []event.Event) (ack.Status, error) {
+// deliver emits the events and waits for their acknowledgement.
+// runCtx is Run's: once it is done no more events are handed over.
+func (h *handler) deliver(reqCtx, runCtx context.Context, events []event.Event) (ack.Status, error) {
 	s := h.s
 	b := &event.Batch{Events: events}
 	ctx, cancel := context.WithTimeout(reqCtx, s.cfg.Timeout.D())
@@ -187,7 +207,7 @@ func (h *handler) deliver(reqCtx context.Context, events []event.Event) (ack.Sta
 	// are already in the pipeline keeps waiting for their acknowledgement.
 	emitCtx, cancelEmit := context.WithCancel(ctx)
 	defer cancelEmit()
-	stop := context.AfterFunc(h.ctx, cancelEmit)
+	stop := context.AfterFunc(runCtx, cancelEmit)
 	defer stop()
 	result := make(chan ack.Status, 1)
 	b.Ack = ack.New(func(st ack.Status) { result <- st })

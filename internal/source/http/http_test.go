@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,10 +26,7 @@ func start(t *testing.T, col *testutil.Collector, mod func(*Config)) string {
 	if mod != nil {
 		mod(c)
 	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(c, testutil.Deps(t, "http"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "http"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,14 +152,11 @@ func TestAnswersAfterAcknowledgement(t *testing.T) {
 		code   int
 	}{{ack.Delivered, 204}, {ack.Abandoned, 503}} {
 		t.Run(tc.status.String(), func(t *testing.T) {
-			col := &testutil.Collector{Hold: true}
+			col := &testutil.Collector{Hold: true, Notify: make(chan struct{}, 1)}
 			url := start(t, col, nil)
 			got := make(chan int, 1)
 			go func() { code, _ := post(t, url, "application/json", `{"message":"m"}`, nil); got <- code }()
-			deadline := time.Now().Add(5 * time.Second)
-			for len(col.Messages()) == 0 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
+			<-col.Notify // emitted, held
 			select {
 			case code := <-got:
 				t.Fatalf("answered %d before the acknowledgement", code)
@@ -182,11 +177,11 @@ func TestShutdownLetsWaitingRequestsFinish(t *testing.T) {
 	c := &Config{}
 	c.Defaults()
 	c.Address = "127.0.0.1:0"
-	s, err := New(c, testutil.Deps(t, "http"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "http"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := &testutil.Collector{Hold: true}
+	col := &testutil.Collector{Hold: true, Notify: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); _ = s.Run(ctx, col.Emit) }()
@@ -199,14 +194,33 @@ func TestShutdownLetsWaitingRequestsFinish(t *testing.T) {
 		code, _ := post(t, "http://"+addr.String(), "application/json", `{"message":"m"}`, nil)
 		got <- code
 	}()
-	for deadline := time.Now().Add(5 * time.Second); len(col.Messages()) == 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	<-col.Notify // emitted, held
 	cancel()
-	time.Sleep(50 * time.Millisecond)
+	waitRefused(t, addr.String()) // shutdown has begun
 	col.Release(ack.Delivered)
 	if code := <-got; code != http.StatusNoContent {
 		t.Errorf("status %d after shutdown began, want 204 once acknowledged", code)
 	}
 	<-stopped
+}
+
+// waitRefused waits until addr refuses connections: the server shut its
+// listener.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return
+		}
+		c.Close()
+		select {
+		case <-tick.C:
+		case <-timeout:
+			t.Fatalf("%s still accepts connections", addr)
+		}
+	}
 }

@@ -25,7 +25,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/atomicfile"
-	backoffpkg "github.com/sluice-log/sluice/internal/backoff"
+	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/checkpoint"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
@@ -94,11 +94,19 @@ type Source struct {
 	flushSoon *time.Timer // writes an acknowledged cursor that a burst limit held back
 	lastRead  string      // cursor of the last entry emitted
 	restarts  interface{ Inc() }
+	// acks gets a value (without blocking) after each release, for finish
+	// to wait on.
+	acks chan struct{}
 }
+
+// ackWait bounds how long a stopping source waits for the
+// acknowledgements of entries it emitted.
+const ackWait = 30 * time.Second
 
 // New returns a journald source.
 func New(c *Config, d component.Deps) (component.Source, error) {
 	s := &Source{cfg: c, deps: d, path: filepath.Join(d.DataDir, "cursor"), tracker: checkpoint.NewTracker(""),
+		acks:     make(chan struct{}, 1),
 		restarts: d.Metrics.Counter("journald_restarts_total", "Times journalctl exited and was started again.", nil)}
 	data, err := os.ReadFile(s.path)
 	switch {
@@ -145,7 +153,7 @@ func (s *Source) args(cursor string) []string {
 
 // Run implements component.Source.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	backoff := s.cfg.RestartBackoff.D()
+	bo := backoff.Exponential{Base: s.cfg.RestartBackoff.D(), Max: time.Minute, Jitter: true}
 	for {
 		started := time.Now()
 		err := s.runOnce(ctx, emit)
@@ -155,24 +163,19 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 		s.restarts.Inc()
 		s.deps.Metrics.Errors.Inc()
 		if time.Since(started) > time.Minute {
-			backoff = s.cfg.RestartBackoff.D()
+			bo.Reset()
 		}
-		s.deps.Logger.Warn("journalctl exited; restarting", "error", err, "in", backoff)
-		if !backoffpkg.Sleep(ctx, backoffpkg.Jitter(backoff)) {
+		wait := bo.Next()
+		s.deps.Logger.Warn("journalctl exited; restarting", "error", err, "in", wait)
+		if !backoff.Sleep(ctx, wait) {
 			return s.finish(nil)
 		}
-		backoff = min(2*backoff, time.Minute)
 	}
 }
 
 // finish waits (bounded) for outstanding acknowledgements and commits.
 func (s *Source) finish(err error) error {
-	for deadline := time.Now().Add(30 * time.Second); s.tracker.Pending() > 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			s.deps.Logger.Warn("gave up waiting for acknowledgements; unacknowledged entries will be read again")
-			break
-		}
-	}
+	s.waitAcks()
 	s.mu.Lock()
 	if s.flushSoon != nil {
 		// A replacement instance may write the same file after we return.
@@ -187,6 +190,24 @@ func (s *Source) finish(err error) error {
 		return nil
 	}
 	return err
+}
+
+// waitAcks waits until every emitted batch is released, at most ackWait.
+func (s *Source) waitAcks() {
+	if s.tracker.Pending() == 0 {
+		return
+	}
+	timer := time.NewTimer(ackWait)
+	defer timer.Stop()
+	for s.tracker.Pending() > 0 {
+		select {
+		case <-s.acks:
+		case <-timer.C:
+			s.deps.Logger.Warn("gave up waiting for acknowledgements; unacknowledged entries will be read again",
+				"batches", s.tracker.Pending())
+			return
+		}
+	}
 }
 
 // runOnce runs journalctl until it exits or ctx is done.
@@ -285,6 +306,12 @@ func (s *Source) read(ctx context.Context, r io.Reader, emit component.Emit) err
 // always when the source stops: a burst of acks does not become a burst of
 // fsyncs, and a crash repeats at most about a second of entries.
 func (s *Source) acked(seq uint64, st ack.Status) {
+	defer func() { // after committed is updated: finish commits it next
+		select {
+		case s.acks <- struct{}{}:
+		default:
+		}
+	}()
 	if !s.tracker.Done(seq, st) {
 		return
 	}

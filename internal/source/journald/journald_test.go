@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestDecodeEntry(t *testing.T) {
@@ -106,7 +107,7 @@ func newSource(t *testing.T, deps component.Deps, file string) *Source {
 	c.Files = []string{file}
 	c.ReadFrom = "beginning"
 	c.RestartBackoff = 0
-	s, err := New(c, deps)
+	s, err := New(testutil.Validated(t, c), deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +201,7 @@ func TestFollow(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !sourcetest.Eventually(15*time.Second, cond) {
+		t.Fatal("timed out")
 	}
 }

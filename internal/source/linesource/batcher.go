@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/lines"
@@ -80,7 +81,7 @@ func (b *batcher) arenaSize(need, want int) int {
 // countLong counts a line longer than the limit once: a truncated line
 // yields one long piece, a split one several in a row.
 func (b *batcher) countLong(long bool) {
-	if long && (b.o.Mode == lines.Truncate || !b.prevLong) && b.o.LongLines != nil {
+	if long && (b.o.Mode == lines.Truncate || !b.prevLong) {
 		b.o.LongLines.Inc()
 	}
 	b.prevLong = long
@@ -101,11 +102,12 @@ func (b *batcher) flush(ctx context.Context) error {
 	if len(b.events) == 0 {
 		return nil
 	}
-	batch := &event.Batch{Events: b.events}
-	if m := b.o.Metrics; m != nil {
-		m.EventsIn.Add(float64(len(b.events)))
-		m.BytesIn.Add(float64(b.bytes))
-	}
+	// The input cannot replay, so nothing waits for the token; it is
+	// attached because every batch carries one (acknowledgements: false
+	// is the pipeline's business).
+	batch := &event.Batch{Events: b.events, Ack: ack.New(nil)}
+	b.o.Metrics.EventsIn.Add(float64(len(b.events)))
+	b.o.Metrics.BytesIn.Add(float64(b.bytes))
 	b.lastLines, b.lastBytes = len(b.events), b.bytes
 	b.events, b.arena, b.bytes = nil, nil, 0
 	return b.emit(ctx, batch)

@@ -6,8 +6,8 @@
 // no more input is immediately available, so an interactive line arrives
 // without waiting for a thousand others. The message bytes of a batch are
 // copied into one arena owned by that batch, never reused, so nothing is
-// allocated per line. These inputs cannot replay, so batches carry no ack
-// token.
+// allocated per line. These inputs cannot replay, so nothing waits for
+// the ack token every batch carries.
 package linesource
 
 import (
@@ -100,9 +100,9 @@ type Options struct {
 	// MaxLineBytes and Mode say how long lines are cut.
 	MaxLineBytes int
 	Mode         lines.Mode
-	// Metrics counts the events and bytes read; nil counts nothing.
+	// Metrics counts the events and bytes read.
 	Metrics *telemetry.Component
-	// LongLines counts lines longer than MaxLineBytes; nil counts nothing.
+	// LongLines counts lines longer than MaxLineBytes.
 	LongLines prometheus.Counter
 }
 
@@ -118,13 +118,11 @@ func (c *Config) Options(deps component.Deps, stream string) Options {
 		MaxLineBytes:  int(c.MaxLineBytes),
 		Mode:          lines.Split,
 		Metrics:       deps.Metrics,
+		LongLines: deps.Metrics.Counter("long_lines_total",
+			"Lines longer than max_line_bytes, split or truncated.", nil),
 	}
 	if c.LongLines == LongLinesTruncate {
 		o.Mode = lines.Truncate
-	}
-	if deps.Metrics != nil {
-		o.LongLines = deps.Metrics.Counter("long_lines_total",
-			"Lines longer than max_line_bytes, split or truncated.", nil)
 	}
 	return o
 }

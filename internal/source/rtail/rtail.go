@@ -19,9 +19,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/listener"
 )
 
 // Config configures the rtail source.
@@ -56,30 +58,23 @@ func (c *Config) Validate() error {
 
 // Source listens for rtail packets.
 type Source struct {
-	cfg      *Config
-	deps     component.Deps
-	host     string
-	invalid  interface{ Inc() }
-	mu       sync.Mutex
-	listener net.PacketConn
+	cfg     *Config
+	deps    component.Deps
+	host    string
+	invalid interface{ Inc() }
+	bound   *listener.Bound
 }
 
 // New returns an rtail source.
 func New(c *Config, d component.Deps) (component.Source, error) {
 	host, _ := os.Hostname()
-	return &Source{cfg: c, deps: d, host: host,
+	return &Source{cfg: c, deps: d, host: host, bound: listener.NewBound(),
 		invalid: d.Metrics.Counter("rtail_invalid_packets_total", "rtail packets that were not valid rtail JSON (kept raw).", nil)}, nil
 }
 
-// Addr returns the bound address once Run has started listening, or nil.
-func (s *Source) Addr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listener == nil {
-		return nil
-	}
-	return s.listener.LocalAddr()
-}
+// Addr waits until Run listens, or ctx is done, and returns the bound
+// address.
+func (s *Source) Addr(ctx context.Context) (net.Addr, error) { return s.bound.Addr(ctx) }
 
 // Run implements component.Source.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
@@ -90,9 +85,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	if u, ok := pc.(*net.UDPConn); ok && s.cfg.ReceiveBuffer > 0 {
 		_ = u.SetReadBuffer(int(s.cfg.ReceiveBuffer))
 	}
-	s.mu.Lock()
-	s.listener = pc
-	s.mu.Unlock()
+	s.bound.Set(pc.LocalAddr())
 	s.deps.Metrics.Listening(pc.LocalAddr())
 	s.deps.Logger.Info("listening for rtail packets", "address", pc.LocalAddr().String())
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
@@ -146,7 +139,8 @@ func (s *Source) batch(ctx context.Context, in <-chan event.Event, emit componen
 		case <-ctx.Done():
 			return nil
 		}
-		b := &event.Batch{Events: []event.Event{first}}
+		// UDP has no acknowledgements: nothing waits for the token.
+		b := &event.Batch{Events: []event.Event{first}, Ack: ack.New(nil)}
 	more:
 		for len(b.Events) < s.cfg.MaxBatch {
 			select {

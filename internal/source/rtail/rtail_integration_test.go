@@ -1,7 +1,6 @@
 package rtail
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,14 +32,13 @@ func TestRealRtailClient(t *testing.T) {
 	testutil.SkipIfShort(t)
 	client := rtailClient(t)
 	s := newTestSource(t, "127.0.0.1:0")
-	col := &testutil.Collector{}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	go func() { _ = s.Run(ctx, col.Emit) }()
-	for s.Addr() == nil {
-		time.Sleep(time.Millisecond)
+	col := &testutil.Collector{Notify: make(chan struct{}, 128)}
+	testutil.StartSource(t, s, col.Emit)
+	addr, err := s.Addr(t.Context())
+	if err != nil {
+		t.Fatal(err)
 	}
-	port := s.Addr().(interface{ String() string }).String()
+	port := addr.String()
 	port = port[strings.LastIndex(port, ":")+1:]
 	var input strings.Builder
 	for i := 0; i < 50; i++ {
@@ -52,10 +50,7 @@ func TestRealRtailClient(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("rtail: %v\n%s", err, out)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(col.Messages()) < 51 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitMessages(t, col, 51)
 	msgs := col.Messages()
 	if len(msgs) != 51 {
 		t.Fatalf("got %d events, want 51 (UDP on loopback should not lose 51 packets)", len(msgs))

@@ -12,7 +12,7 @@ func newTestSource(t *testing.T, addr string) *Source {
 	c := &Config{}
 	c.Defaults()
 	c.Address = addr
-	s, err := New(c, testutil.Deps(t, "rtail"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "rtail"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +81,11 @@ func (nopCounter) Inc() {}
 // TestReceive sends packets over loopback UDP and receives them as events.
 func TestReceive(t *testing.T) {
 	s := newTestSource(t, "127.0.0.1:0")
-	col := &testutil.Collector{}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(t.Context(), col.Emit) }()
-	var addr net.Addr
-	for addr == nil {
-		addr = s.Addr()
-		time.Sleep(time.Millisecond)
+	col := &testutil.Collector{Notify: make(chan struct{}, 16)}
+	testutil.StartSource(t, s, col.Emit)
+	addr, err := s.Addr(t.Context())
+	if err != nil {
+		t.Fatal(err)
 	}
 	conn, err := net.Dial("udp", addr.String())
 	if err != nil {
@@ -100,14 +98,24 @@ func TestReceive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(col.Messages()) < len(want) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitMessages(t, col, len(want))
 	testutil.Diff(t, want, col.Messages())
 	for _, e := range col.Events() {
 		if e.Stream != "s" || !e.Timestamp.Equal(time.UnixMilli(1700000000000)) {
 			t.Errorf("event %+v", e)
+		}
+	}
+}
+
+// waitMessages waits until col has n messages, or fails after 10s.
+func waitMessages(t *testing.T, col *testutil.Collector, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for len(col.Messages()) < n {
+		select {
+		case <-col.Notify:
+		case <-timeout:
+			t.Fatalf("got %d messages, want %d", len(col.Messages()), n)
 		}
 	}
 }

@@ -4,7 +4,7 @@
 // It is the source for `cat app.log | sluice run -c cfg.yaml`. At the end of
 // the input it emits the partial last line and returns, and sluice exits once
 // everything read has been delivered. Standard input cannot be replayed, so
-// events carry no acknowledgement.
+// nothing waits for the ack token each batch carries.
 package stdin
 
 import (

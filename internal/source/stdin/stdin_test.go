@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/telemetry"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -33,7 +35,12 @@ func TestMain(m *testing.M) {
 // each event's stream and message, for TestRealStdin.
 func helperMain() {
 	cfg := newConfig()
-	src, err := New(cfg, component.Deps{ID: "in"})
+	if err := cfg.Validate(); err != nil { // as the config loader does
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	deps := component.Deps{ID: "in", Logger: slog.New(slog.DiscardHandler), Metrics: telemetry.Discard("source", "stdin", "in")}
+	src, err := New(cfg, deps)
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
@@ -78,7 +85,7 @@ func TestRun(t *testing.T) {
 			}
 			deps := testutil.Deps(t, "in")
 			deps.Once = tc.once
-			src, err := NewFromReader(cfg, deps, strings.NewReader(tc.in))
+			src, err := NewFromReader(testutil.Validated(t, cfg), deps, strings.NewReader(tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +106,7 @@ func TestRun(t *testing.T) {
 func TestInteractive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pr, pw := io.Pipe()
-		src, err := NewFromReader(newConfig(), testutil.Deps(t, "in"), pr)
+		src, err := NewFromReader(testutil.Validated(t, newConfig()), testutil.Deps(t, "in"), pr)
 		if err != nil {
 			t.Fatal(err)
 		}

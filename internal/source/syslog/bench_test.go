@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // BenchmarkTCPIngest sends 200-byte messages over one loopback connection
@@ -38,7 +39,7 @@ func benchIngest(b *testing.B, msg []byte) {
 	c := &Config{}
 	c.Defaults()
 	c.Address, c.Timezone = "127.0.0.1:0", "UTC"
-	s, err := New(c, testutil.Deps(b, "bench"))
+	s, err := New(testutil.Validated(b, c), testutil.Deps(b, "bench"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,10 +69,8 @@ func benchIngest(b *testing.B, msg []byte) {
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	for deadline := time.Now().Add(time.Minute); got.Load() < int64(n); time.Sleep(100 * time.Microsecond) {
-		if time.Now().After(deadline) {
-			b.Fatalf("received %d of %d", got.Load(), n)
-		}
+	if !sourcetest.Eventually(time.Minute, func() bool { return got.Load() >= int64(n) }) {
+		b.Fatalf("received %d of %d", got.Load(), n)
 	}
 	b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "msgs/s")
 }

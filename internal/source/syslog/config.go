@@ -57,6 +57,9 @@ type Config struct {
 	// StreamFrom chooses the event's stream: appname (the default; the host
 	// when a message has none) or host.
 	StreamFrom string `yaml:"stream_from"`
+
+	loc      *time.Location // Timezone, loaded by Validate
+	sockMode uint32         // SocketMode, parsed by Validate
 }
 
 // TLSConfig is the server certificate and optional client verification.
@@ -82,7 +85,8 @@ func (c *Config) Defaults() {
 	c.StreamFrom = "appname"
 }
 
-// Validate checks the configuration.
+// Validate checks the configuration, and keeps the parsed timezone and
+// socket mode for New.
 func (c *Config) Validate() error {
 	var errs []error
 	switch c.Mode {
@@ -94,9 +98,11 @@ func (c *Config) Validate() error {
 		if c.Path == "" {
 			errs = append(errs, fmt.Errorf("mode %s needs a path", c.Mode))
 		}
-		if _, err := c.socketMode(); err != nil {
+		m, err := c.socketMode()
+		if err != nil {
 			errs = append(errs, err)
 		}
+		c.sockMode = m
 	default:
 		errs = append(errs, fmt.Errorf("mode %q: want udp, tcp, tls, unix or unix_dgram", c.Mode))
 	}
@@ -115,9 +121,11 @@ func (c *Config) Validate() error {
 	if c.ReceiveBuffer < 0 || c.ReceiveBuffer > 1<<30 {
 		errs = append(errs, fmt.Errorf("receive_buffer %v: want at most 1GiB", c.ReceiveBuffer))
 	}
-	if _, err := c.location(); err != nil {
+	loc, err := c.location()
+	if err != nil {
 		errs = append(errs, err)
 	}
+	c.loc = loc
 	if c.StreamFrom != "appname" && c.StreamFrom != "host" {
 		errs = append(errs, fmt.Errorf("stream_from %q: want appname or host", c.StreamFrom))
 	}

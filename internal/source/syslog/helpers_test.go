@@ -39,10 +39,7 @@ func start(t testing.TB, edit func(*Config)) *harness {
 	if edit != nil {
 		edit(c)
 	}
-	if err := c.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	s, err := New(c, testutil.Deps(t, "syslog_test"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "syslog_test"))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -12,18 +12,16 @@ import (
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // eventually polls cond until it holds, for state that changes on another
 // goroutine with nothing to wait on (metrics).
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
+	if !sourcetest.Eventually(waitTimeout, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func TestAbsurdOctetCount(t *testing.T) {
@@ -174,7 +172,7 @@ func TestBackpressure(t *testing.T) {
 	c := &Config{}
 	c.Defaults()
 	c.Address, c.Timezone = "127.0.0.1:0", "UTC"
-	s, err := New(c, testutil.Deps(t, "bp"))
+	s, err := New(testutil.Validated(t, c), testutil.Deps(t, "bp"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,8 @@
 // connection has its own goroutine, bounded by max_connections, and emits
 // batches of what it has read whenever it would wait for the socket, so a
 // slow pipeline just reads the connection slower. Syslog has no
-// acknowledgements, so events carry none; UDP is best effort.
+// acknowledgements, so nothing waits for the token each batch carries; UDP
+// is best effort.
 package syslog
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	wire "github.com/sluice-log/sluice/internal/syslog"
@@ -49,15 +51,13 @@ type Source struct {
 	listening chan struct{} // closed once Run listens
 }
 
-// New returns a syslog source. TLS files are read here, so a bad
-// certificate fails the configuration rather than the first connection.
+// New returns a syslog source from a validated config. TLS files are read
+// here, so a bad certificate fails the configuration rather than the first
+// connection.
 func New(c *Config, d component.Deps) (component.Source, error) {
-	loc, err := c.location()
-	if err != nil {
-		return nil, err
-	}
-	s := &Source{cfg: c, deps: d, loc: loc, listening: make(chan struct{})}
+	s := &Source{cfg: c, deps: d, loc: c.loc, listening: make(chan struct{})}
 	if c.Mode == ModeTLS {
+		var err error
 		if s.tls, err = loadTLS(&c.TLS); err != nil {
 			return nil, err
 		}
@@ -151,7 +151,7 @@ func (b *batcher) flush() error {
 	if n == 0 {
 		return nil
 	}
-	batch := &event.Batch{Events: b.events}
+	batch := &event.Batch{Events: b.events, Ack: ack.New(nil)} // nothing to acknowledge to
 	b.s.deps.Metrics.EventsIn.Add(float64(n))
 	b.s.deps.Metrics.BytesIn.Add(float64(b.bytes))
 	b.events, b.bytes = make([]event.Event, 0, min(max(n, 8), maxBatch)), 0

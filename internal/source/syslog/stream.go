@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	retry "github.com/sluice-log/sluice/internal/backoff"
+	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
 	wire "github.com/sluice-log/sluice/internal/syslog"
 )
@@ -88,8 +88,7 @@ func (s *Source) listenUnix() (net.Listener, error) {
 }
 
 func (s *Source) chmodSocket() error {
-	mode, _ := s.cfg.socketMode() // checked by Validate
-	if err := os.Chmod(s.cfg.Path, fs.FileMode(mode)); err != nil {
+	if err := os.Chmod(s.cfg.Path, fs.FileMode(s.cfg.sockMode)); err != nil {
 		return fmt.Errorf("setting socket permissions: %w", err)
 	}
 	return nil
@@ -139,24 +138,24 @@ func (s *Source) runStream(ctx context.Context, emit component.Emit) error {
 
 // accept serves connections until the listener is closed.
 func (s *Source) accept(ctx context.Context, ln net.Listener, cs *connSet, emit component.Emit) error {
-	backoff := time.Duration(0)
+	// Out of file descriptors and the like: wait and try again, as
+	// net/http does.
+	bo := backoff.Exponential{Base: 5 * time.Millisecond, Max: time.Second}
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || isClosed(err) {
 				return nil
 			}
-			// Out of file descriptors and the like: wait and try again,
-			// as net/http does.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			wait := bo.Next()
 			s.deps.Metrics.Errors.Inc()
-			s.warn("accepting syslog connection", "error", err, "retry_in", backoff)
-			if !retry.Sleep(ctx, backoff) {
+			s.warn("accepting syslog connection", "error", err, "retry_in", wait)
+			if !backoff.Sleep(ctx, wait) {
 				return nil
 			}
 			continue
 		}
-		backoff = 0
+		bo.Reset()
 		if !cs.add(c, s.cfg.MaxConnections) {
 			if ctx.Err() == nil {
 				s.refused.Inc()

@@ -96,11 +96,12 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	}
 	s.bound.Set(ln.Addr())
 	s.listening(ln.Addr())
-	h := &handler{s: s, ctx: ctx, emit: emit}
+	h := &handler{s: s, emit: emit}
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return withRun(ctx) }}
 	s.log.Info("listening for relayed events", "address", ln.Addr().String(), "path", s.cfg.Path, "tls", s.tls != nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -119,9 +120,26 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 
 type handler struct {
 	s        *Source
-	ctx      context.Context // the source's: cancelled at shutdown
 	emit     component.Emit
 	sessions sync.WaitGroup
+}
+
+// runKey is the context key of Run's context in a request's context.
+type runKey struct{}
+
+// withRun is the base of every request's context: not cancelled when Run's
+// ctx is (a session drains its receipts at shutdown), but carrying it, for
+// the session to stop taking batches then.
+func withRun(ctx context.Context) context.Context {
+	return context.WithValue(context.WithoutCancel(ctx), runKey{}, ctx)
+}
+
+// runContext returns Run's context from a request's.
+func runContext(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(runKey{}).(context.Context); ok {
+		return ctx
+	}
+	return context.Background()
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +162,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.sessions.Add(1)
 	defer h.sessions.Done()
-	if h.ctx.Err() != nil {
+	runCtx := runContext(r)
+	if runCtx.Err() != nil {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -157,7 +176,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(int64(s.maxMessage))
 	s.connections.Inc()
 	s.log.Info("sender connected", "remote", r.RemoteAddr, "sender", sender)
-	newSession(s, c, sender, r.RemoteAddr).serve(h.ctx, h.emit)
+	newSession(s, c, sender, r.RemoteAddr).serve(runCtx, h.emit)
 }
 
 // authorized checks the handshake's credentials. A sender behind a proxy

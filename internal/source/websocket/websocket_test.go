@@ -34,7 +34,7 @@ func start(t *testing.T, emit component.Emit, mod func(*Config, *component.Deps)
 	if mod != nil {
 		mod(c, &d)
 	}
-	s, err := New(c, d)
+	s, err := New(testutil.Validated(t, c), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestListenError(t *testing.T) {
 	c := &Config{}
 	c.Defaults()
 	c.Address = a.String()
-	other, err := New(c, testutil.Deps(t, "second"))
+	other, err := New(testutil.Validated(t, c), testutil.Deps(t, "second"))
 	if err != nil {
 		t.Fatal(err)
 	}
