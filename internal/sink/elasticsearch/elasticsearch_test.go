@@ -99,7 +99,10 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		doc := json.RawMessage(bytes.Clone(sc.Bytes()))
 		var d struct{ Message string }
-		json.Unmarshal(doc, &d)
+		if err := json.Unmarshal(doc, &d); err != nil {
+			http.Error(w, `{"error":"bad document line"}`, 400)
+			return
+		}
 		f.attempts[meta.ID]++
 		status, errJSON := 201, ""
 		switch {
@@ -134,7 +137,12 @@ func (f *fakeES) messages() map[string]int {
 	for _, docs := range f.docs {
 		for _, d := range docs {
 			var doc struct{ Message string }
-			json.Unmarshal(d, &doc)
+			if err := json.Unmarshal(d, &doc); err != nil {
+				// ServeHTTP stores only documents it decoded; should one
+				// not decode, the caller's Diff shows it.
+				out["undecodable document: "+err.Error()]++
+				continue
+			}
 			out[doc.Message]++
 		}
 	}
@@ -314,7 +322,11 @@ func TestTemplateFailureRejectsOneEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close(t.Context())
+	defer func() {
+		if err := s.Close(t.Context()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	ev := func(msg string, old event.Value) event.Event {
 		return event.Event{Stream: "app", Message: []byte(msg), Fields: event.Fields{{Key: "old", Value: old}}}
 	}

@@ -44,7 +44,11 @@ func TestTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close(t.Context())
+			defer func() {
+				if err := s.Close(t.Context()); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}()
 			err = s.Write(t.Context(), &event.Batch{Events: []event.Event{{Message: []byte("m")}}})
 			if (err == nil) != (tc.error == "") || err != nil && !containsAny(err.Error(), tc.error) {
 				t.Fatalf("Write = %v, want error %q", err, tc.error)

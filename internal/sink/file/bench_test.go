@@ -13,7 +13,11 @@ func benchmarkWrite(b *testing.B, encoding, path string) {
 	cfg := config0(filepath.Join(b.TempDir(), path))
 	cfg.Encoding = encoding
 	s := newSink(testutil.Validated(b, cfg), testutil.Deps(b, "bench"))
-	defer s.Close(b.Context())
+	defer func() {
+		if err := s.Close(b.Context()); err != nil {
+			b.Errorf("Close: %v", err)
+		}
+	}()
 	bt := &event.Batch{Events: make([]event.Event, 1000)}
 	size := 0
 	for i := range bt.Events {

@@ -23,7 +23,11 @@ func benchmarkWrite(b *testing.B, edit func(*Config)) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close(b.Context())
+	defer func() {
+		if err := s.Close(b.Context()); err != nil {
+			b.Errorf("Close: %v", err)
+		}
+	}()
 	bt := &event.Batch{Events: make([]event.Event, 1000)}
 	size := 0
 	for i := range bt.Events {

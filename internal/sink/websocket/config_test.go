@@ -59,7 +59,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close(t.Context())
+	defer func() {
+		if err := s.Close(t.Context()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	if u := s.(*Sink).url; strings.Contains(u, "url-pass") || strings.Contains(u, "relay@") {
 		t.Errorf("dial url carries credentials: %s", u)
 	}

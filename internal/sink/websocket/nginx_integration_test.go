@@ -121,11 +121,13 @@ func (n *nginx) stop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- n.cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Errorf("nginx exited after QUIT: %v", err)
+		}
 	case <-time.After(10 * time.Second):
 		_ = n.cmd.Process.Kill()
-		<-done
-		t.Error("nginx did not quit within 10s")
+		t.Errorf("nginx did not quit within 10s (killed: %v)", <-done)
 	}
 	n.cmd = nil
 }

@@ -106,12 +106,12 @@ func (r *running) result(t *testing.T) error {
 }
 
 // stop cancels Run and returns its result and how long it took.
-func (r *running) stop(t *testing.T) (error, time.Duration) {
+func (r *running) stop(t *testing.T) (time.Duration, error) {
 	t.Helper()
 	begin := time.Now()
 	r.cancel()
 	err := r.result(t)
-	return err, time.Since(begin)
+	return time.Since(begin), err
 }
 
 // waitMessages waits until at least n messages arrived.
@@ -193,7 +193,7 @@ func TestRestartAlways(t *testing.T) {
 	cfg.Restart = RestartAlways
 	r := start(t, cfg, false)
 	r.waitMessages(t, 4)
-	if err, _ := r.stop(t); err != nil {
+	if _, err := r.stop(t); err != nil {
 		t.Errorf("Run: %v", err)
 	}
 	msgs := r.c.Messages()
@@ -339,7 +339,7 @@ func TestStartFailure(t *testing.T) {
 	cfg.Restart = RestartAlways
 	r = start(t, cfg, false)
 	sourcetest.Eventually(wait, func() bool { return counterValue(t, r.src.restarts) >= 3 })
-	if err, _ := r.stop(t); err != nil {
+	if _, err := r.stop(t); err != nil {
 		t.Errorf("Run after cancel: %v", err)
 	}
 	if n := counterValue(t, r.src.restarts); n < 3 {

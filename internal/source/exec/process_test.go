@@ -98,7 +98,7 @@ func TestCancelStopsGroup(t *testing.T) {
 			cfg.StopTimeout = config.Duration(tc.stopTimeout)
 			r := start(t, cfg, false)
 			pid := readPID(t, r)
-			err, took := r.stop(t)
+			took, err := r.stop(t)
 			if err != nil {
 				t.Errorf("Run after cancel: %v", err)
 			}
@@ -137,7 +137,7 @@ func TestInteractiveOutput(t *testing.T) {
 	if m := r.waitMessages(t, 1); m[0] != "ready" {
 		t.Errorf("got %q", m)
 	}
-	if err, _ := r.stop(t); err != nil {
+	if _, err := r.stop(t); err != nil {
 		t.Errorf("Run after cancel: %v", err)
 	}
 	checkGone(t)

@@ -53,7 +53,10 @@ func start(t *testing.T, cfg *Config, once bool) *running {
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-r.done:
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
 		case <-time.After(wait):
 			t.Error("Run did not return after cancel")
 		}
@@ -67,7 +70,7 @@ func (r *running) stop(t *testing.T) error {
 	r.cancel()
 	select {
 	case err := <-r.done:
-		r.done <- err // for the cleanup
+		r.done <- nil // for the cleanup; err is the caller's to check
 		return err
 	case <-time.After(wait):
 		t.Fatal("Run did not return promptly after cancel")
@@ -240,7 +243,7 @@ func TestOnce(t *testing.T) {
 	write(t, path, "x\ny")
 	select {
 	case err := <-r.done:
-		r.done <- err
+		r.done <- nil // for the cleanup, which need not report err again
 		if err != nil {
 			t.Errorf("Run: %v", err)
 		}

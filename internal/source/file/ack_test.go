@@ -190,8 +190,12 @@ func TestInodeReuse(t *testing.T) {
 				st := state{Version: stateVersion, Files: []entry{{Path: e.path("a.log"), Dev: id.Dev, Inode: id.Ino,
 					FingerprintBytes: tc.fpLen, Fingerprint: hexSum(checksum([]byte(tc.fpText)[:tc.fpLen])), Offset: 12}}}
 				data, _ := json.Marshal(st)
-				os.MkdirAll(e.deps.DataDir, 0o700)
-				os.WriteFile(filepath.Join(e.deps.DataDir, checkpointFile), data, 0o600)
+				if err := os.MkdirAll(e.deps.DataDir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(e.deps.DataDir, checkpointFile), data, 0o600); err != nil {
+					t.Fatal(err)
+				}
 				col := &testutil.Collector{}
 				r := e.start(e.config(func(c *Config) { c.FingerprintBytes = 12 }), col.Emit)
 				step(time.Second)
@@ -218,7 +222,9 @@ func TestInodeReuseLive(t *testing.T) {
 		e.write("z.log", "z\n") // takes the only descriptor
 		step(time.Second)
 		fi, _ := os.Stat(e.path("a.log"))
-		os.Remove(e.path("a.log"))
+		if err := os.Remove(e.path("a.log")); err != nil {
+			t.Fatal(err)
+		}
 		e.write("a.log", "bbbbbbbb-new-1\nbbbbbbbb-new-2\n")
 		fi2, _ := os.Stat(e.path("a.log"))
 		if identity(fi) != identity(fi2) {

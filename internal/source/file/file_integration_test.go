@@ -26,7 +26,10 @@ func writeRotating(t *testing.T, e *env, n, every int, done chan<- struct{}) {
 	for i := range n {
 		if i > 0 && i%every == 0 {
 			f.Close()
-			os.Rename(e.path("app.log"), e.path(fmt.Sprintf("app.log.%d", i/every)))
+			if err := os.Rename(e.path("app.log"), e.path(fmt.Sprintf("app.log.%d", i/every))); err != nil {
+				t.Error(err)
+				return
+			}
 			if f, err = os.OpenFile(e.path("app.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 				t.Error(err)
 				return

@@ -84,7 +84,9 @@ func (n *notifier) close() {
 	if n == nil {
 		return
 	}
-	n.w.Close()
+	// Closing at shutdown a watcher that only hastens reading (polling
+	// alone is correct): an error here leaves nothing to act on.
+	_ = n.w.Close()
 	<-n.done
 }
 

@@ -112,9 +112,16 @@ func TestCopyTruncate(t *testing.T) {
 				}
 				// logrotate copytruncate: copy, then truncate in place, all
 				// between two polls.
-				data, _ := os.ReadFile(e.path("app.log"))
-				os.WriteFile(e.path("app.log.1"), data, 0o644)
-				os.Truncate(e.path("app.log"), 0)
+				data, err := os.ReadFile(e.path("app.log"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(e.path("app.log.1"), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(e.path("app.log"), 0); err != nil {
+					t.Fatal(err)
+				}
 				n := 5
 				if tc.bigger {
 					n = 60
@@ -198,7 +205,9 @@ func TestDeletedFileDropped(t *testing.T) {
 		if lag := e.metric("file_checkpoint_lag_bytes", e.path("a.log")); lag != 0 {
 			t.Errorf("lag %v, want 0", lag)
 		}
-		os.Remove(e.path("a.log"))
+		if err := os.Remove(e.path("a.log")); err != nil {
+			t.Fatal(err)
+		}
 		step(time.Second)
 		r.stop(t)
 		testutil.Diff(t, []string{"one"}, col.Messages())
@@ -223,7 +232,9 @@ func TestRotatedPartialLine(t *testing.T) {
 		step(time.Second)
 		e.write("app.log", "one\npart")
 		step(100 * time.Millisecond)
-		os.Rename(e.path("app.log"), e.path("app.log.1"))
+		if err := os.Rename(e.path("app.log"), e.path("app.log.1")); err != nil {
+			t.Fatal(err)
+		}
 		step(500 * time.Millisecond)
 		e.write("app.log.1", "ial")
 		step(500 * time.Millisecond)
@@ -255,9 +266,16 @@ func TestCopyTruncateWhileStopped(t *testing.T) {
 		testutil.Diff(t, wantA, col.Messages())
 
 		e.write("app.log", "first-content-late\n")
-		data, _ := os.ReadFile(e.path("app.log"))
-		os.WriteFile(e.path("app.log.1"), data, 0o644)
-		os.Truncate(e.path("app.log"), 0)
+		data, err := os.ReadFile(e.path("app.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(e.path("app.log.1"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(e.path("app.log"), 0); err != nil {
+			t.Fatal(err)
+		}
 		e.write("app.log", "second-content-1\n")
 		col2 := &testutil.Collector{}
 		r = e.start(cfg, col2.Emit)
@@ -309,9 +327,13 @@ func TestClosedFileComesBack(t *testing.T) {
 		step(time.Second)
 		e.write("b.log", "b1\n") // a.log is closed to make room
 		step(time.Second)
-		os.Rename(e.path("a.log"), e.path("a.away"))
+		if err := os.Rename(e.path("a.log"), e.path("a.away")); err != nil {
+			t.Fatal(err)
+		}
 		step(time.Second)
-		os.Rename(e.path("a.away"), e.path("a.log"))
+		if err := os.Rename(e.path("a.away"), e.path("a.log")); err != nil {
+			t.Fatal(err)
+		}
 		e.write("a.log", "a2\n")
 		step(time.Second)
 		r.stop(t)

@@ -355,9 +355,10 @@ func (s *Source) commit() error {
 	return atomicfile.Write(s.path, []byte(cursor+"\n"), 0o600)
 }
 
-// limitedWriter keeps the first n bytes written to it.
+// limitedWriter keeps the first n bytes written to it and discards the
+// rest, so it never fails: a strings.Builder's Write cannot.
 type limitedWriter struct {
-	w io.Writer
+	w *strings.Builder
 	n int
 }
 

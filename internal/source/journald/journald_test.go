@@ -164,7 +164,9 @@ func TestCursorOnlyAfterAck(t *testing.T) {
 	waitFor(t, func() bool { return len(held.Messages()) == 4 })
 	held.Release(ack.Abandoned) // e.g. sluice stopped before the sinks took them
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(deps.DataDir, "cursor")); err == nil {
 		t.Fatal("cursor written although nothing was acknowledged")
 	}

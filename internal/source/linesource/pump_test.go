@@ -233,7 +233,9 @@ func TestInteractive(t *testing.T) {
 		if d := time.Since(start); d != 0 {
 			t.Errorf("events waited %v of fake time", d)
 		}
-		pw.Close()
+		if err := pw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		synctest.Wait()
 		testutil.Diff(t, []string{"one", "two", "thr"}, c.Messages())
 		if err := <-done; err != nil {
@@ -253,7 +255,7 @@ func TestCancel(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				pr, pw := io.Pipe()
-				defer pw.Close()
+				defer func() { _ = pw.Close() }() // an io.PipeWriter's Close always returns nil
 				in := Input{R: pr}
 				if tc.interrupt {
 					in.Interrupt = func() { pr.CloseWithError(errors.New("interrupted")) }

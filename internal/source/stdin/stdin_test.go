@@ -149,8 +149,8 @@ func TestFDReaderStop(t *testing.T) {
 	if err := syscall.Pipe(fds[:]); err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(fds[0])
-	defer syscall.Close(fds[1])
+	defer closeFD(t, fds[0])
+	defer closeFD(t, fds[1])
 	r := newFDReader(fds[0])
 	if _, err := syscall.Write(fds[1], []byte("data")); err != nil {
 		t.Fatal(err)
@@ -184,10 +184,20 @@ func TestFDReaderEOF(t *testing.T) {
 	if err := syscall.Pipe(fds[:]); err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(fds[0])
-	syscall.Close(fds[1])
+	defer closeFD(t, fds[0])
+	if err := syscall.Close(fds[1]); err != nil {
+		t.Fatal(err) // the read end would never see EOF
+	}
 	if _, err := newFDReader(fds[0]).Read(make([]byte, 4)); !errors.Is(err, io.EOF) {
 		t.Errorf("got %v, want io.EOF", err)
+	}
+}
+
+// closeFD closes a descriptor the test opened.
+func closeFD(t *testing.T, fd int) {
+	t.Helper()
+	if err := syscall.Close(fd); err != nil {
+		t.Errorf("closing fd %d: %v", fd, err)
 	}
 }
 

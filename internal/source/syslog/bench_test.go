@@ -52,7 +52,12 @@ func benchIngest(b *testing.B, msg []byte) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, emit) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("Run: %v", err)
+		}
+	}()
 	<-src.listening
 	conn := dial(b, "tcp", src.Addr().String())
 	w := bufio.NewWriterSize(conn, 256<<10)

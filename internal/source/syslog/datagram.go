@@ -2,7 +2,9 @@ package syslog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 
@@ -26,10 +28,21 @@ func (s *Source) listenPacket() (net.PacketConn, error) {
 	}
 	if err := s.chmodSocket(); err != nil {
 		pc.Close()
-		os.Remove(s.cfg.Path)
+		// Best effort: the chmod error is the one to report, and a socket
+		// file left behind is removed as stale by the next start.
+		_ = os.Remove(s.cfg.Path)
 		return nil, err
 	}
 	return pc, nil
+}
+
+// removeSocket removes the datagram socket's file when Run returns. A file
+// left behind does no harm (the next start removes it as stale), so a
+// failure is only logged.
+func (s *Source) removeSocket() {
+	if err := os.Remove(s.cfg.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.deps.Logger.Warn("removing syslog socket file", "path", s.cfg.Path, "error", err)
+	}
 }
 
 // runDatagram receives datagrams, one message each, until ctx is done.
@@ -39,7 +52,8 @@ func (s *Source) runDatagram(ctx context.Context, emit component.Emit) error {
 		return err
 	}
 	if s.cfg.Mode == ModeUnixDgram {
-		defer os.Remove(s.cfg.Path) // unlike listeners, datagram sockets leave their file
+		// Unlike listeners, datagram sockets leave their file.
+		defer s.removeSocket()
 	}
 	defer pc.Close()
 	if s.cfg.ReceiveBuffer > 0 {

@@ -123,7 +123,9 @@ func TestTLS(t *testing.T) {
 		if err == nil {
 			// TLS 1.3 reports the server's rejection on the first read.
 			_, _ = bad.Write([]byte(octet(line5424)))
-			bad.SetReadDeadline(time.Now().Add(waitTimeout))
+			if err := bad.SetReadDeadline(time.Now().Add(waitTimeout)); err != nil {
+				t.Fatal(err)
+			}
 			_, err = bad.Read(make([]byte, 1))
 		}
 		if err == nil || strings.Contains(err.Error(), "timeout") {
