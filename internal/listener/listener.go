@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 )
 
 // Listen listens on address (host:port), with TLS when tc is not nil.
@@ -47,4 +48,27 @@ func (b *Bound) Addr(ctx context.Context) (net.Addr, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// runKey is the context key of a source's Run context in its requests'.
+type runKey struct{}
+
+// BaseContext returns an http.Server.BaseContext for a source's server.
+// Requests' contexts are not cancelled when Run's ctx is, so a request
+// whose events are already in the pipeline can still wait for their
+// acknowledgement at shutdown; they carry Run's ctx (see RunContext) so a
+// handler can stop taking new events then.
+func BaseContext(run context.Context) func(net.Listener) context.Context {
+	return func(net.Listener) context.Context {
+		return context.WithValue(context.WithoutCancel(run), runKey{}, run)
+	}
+}
+
+// RunContext returns the Run context that BaseContext put into a request's
+// context, or context.Background when there is none.
+func RunContext(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(runKey{}).(context.Context); ok {
+		return ctx
+	}
+	return context.Background()
 }

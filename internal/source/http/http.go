@@ -119,7 +119,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, &handler{s: s, emit: emit})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return withRun(ctx) }}
+		BaseContext: listener.BaseContext(ctx)}
 	s.deps.Logger.Info("listening for http events", "address", ln.Addr().String(), "tls", s.tls != nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -138,25 +138,6 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 type handler struct {
 	s    *Source
 	emit component.Emit
-}
-
-// runKey is the context key of Run's context in a request's context.
-type runKey struct{}
-
-// withRun is the base of every request's context: not cancelled when Run's
-// ctx is (a request whose events are in the pipeline keeps waiting for
-// their acknowledgement at shutdown), but carrying it, so a request can
-// stop handing over new events then.
-func withRun(ctx context.Context) context.Context {
-	return context.WithValue(context.WithoutCancel(ctx), runKey{}, ctx)
-}
-
-// runContext returns Run's context from a request's.
-func runContext(r *http.Request) context.Context {
-	if ctx, ok := r.Context().Value(runKey{}).(context.Context); ok {
-		return ctx
-	}
-	return context.Background()
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	st, err := h.deliver(r.Context(), runContext(r), events)
+	st, err := h.deliver(r.Context(), listener.RunContext(r), events)
 	switch {
 	case err != nil:
 		http.Error(w, "not accepted: "+err.Error(), http.StatusServiceUnavailable)

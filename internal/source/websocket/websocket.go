@@ -101,7 +101,7 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	mux.Handle(s.cfg.Path, h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext: func(net.Listener) context.Context { return withRun(ctx) }}
+		BaseContext: listener.BaseContext(ctx)}
 	s.log.Info("listening for relayed events", "address", ln.Addr().String(), "path", s.cfg.Path, "tls", s.tls != nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -124,24 +124,6 @@ type handler struct {
 	sessions sync.WaitGroup
 }
 
-// runKey is the context key of Run's context in a request's context.
-type runKey struct{}
-
-// withRun is the base of every request's context: not cancelled when Run's
-// ctx is (a session drains its receipts at shutdown), but carrying it, for
-// the session to stop taking batches then.
-func withRun(ctx context.Context) context.Context {
-	return context.WithValue(context.WithoutCancel(ctx), runKey{}, ctx)
-}
-
-// runContext returns Run's context from a request's.
-func runContext(r *http.Request) context.Context {
-	if ctx, ok := r.Context().Value(runKey{}).(context.Context); ok {
-		return ctx
-	}
-	return context.Background()
-}
-
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := h.s
 	if !s.authorized(r) {
@@ -162,7 +144,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.sessions.Add(1)
 	defer h.sessions.Done()
-	runCtx := runContext(r)
+	runCtx := listener.RunContext(r)
 	if runCtx.Err() != nil {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
