@@ -69,9 +69,6 @@ type Source struct {
 
 // New builds a fifo source.
 func New(cfg *Config, deps component.Deps) (component.Source, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	stream := cfg.Stream
 	if stream == "" {
 		stream = cfg.Path

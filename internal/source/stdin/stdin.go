@@ -60,9 +60,6 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 // standard input (r == nil). If r is an io.Closer, Run closes it before it
 // returns, which also stops a Read blocked in it on cancellation.
 func NewFromReader(cfg *Config, deps component.Deps, r io.Reader) (*Source, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	return &Source{opts: cfg.Options(deps, cfg.Stream), r: r}, nil
 }
 

@@ -59,9 +59,6 @@ type Source struct {
 
 // New returns a websocket source.
 func New(c *Config, d component.Deps) (component.Source, error) {
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("creating websocket source: %w", err)
-	}
 	s := &Source{cfg: c, log: d.Logger, maxMessage: int(c.MaxMessageSize),
 		pingInterval: c.PingInterval.D(), pingTimeout: c.PingTimeout.D(), shutdownTimeout: c.ShutdownTimeout.D(),
 		bound:        listener.NewBound(),
