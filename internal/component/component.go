@@ -104,6 +104,20 @@ type Deps struct {
 	Once bool
 }
 
+// Starter is implemented by sources that acquire something before they
+// run: a listening socket, a directory or checkpoint store under DataDir, a
+// program that must exist. The pipeline calls Start once per instance,
+// before Run and before sluice reports itself started, so a port taken or
+// a directory it cannot write stops start-up with that error (exit 2), and
+// a reload whose new source cannot start keeps the previous instance. Start
+// must not block on input or emit; ctx bounds Start alone and must not be
+// kept. Run then uses what Start acquired, and releases it when it returns;
+// if Run is never to run (another source failed to start), the pipeline
+// calls it with a context already done, and it must release and return.
+type Starter interface {
+	Start(ctx context.Context) error
+}
+
 // Reopener is implemented by sinks that hold files open; SIGHUP makes them
 // reopen, for logrotate's postrotate hook.
 type Reopener interface {
