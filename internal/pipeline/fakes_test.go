@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -22,6 +23,8 @@ type world struct {
 	delivered map[string][]string // sink id -> messages
 	acked     map[ack.Status]int  // events by final status
 	srcStarts map[string]int
+	// held counts, per source ID, instances started and not yet released.
+	held map[string]int
 	// failures makes sink writes fail: value is how many more calls fail.
 	failures map[string]*atomic.Int64
 	// gate blocks sink writes until closed.
@@ -35,7 +38,7 @@ var (
 
 func newWorld(name string) *world {
 	w := &world{delivered: map[string][]string{}, acked: map[ack.Status]int{}, srcStarts: map[string]int{},
-		failures: map[string]*atomic.Int64{}}
+		held: map[string]int{}, failures: map[string]*atomic.Int64{}}
 	worldsMu.Lock()
 	worlds[name] = w
 	worldsMu.Unlock()
@@ -57,18 +60,50 @@ type testSourceConfig struct {
 	Follow bool `yaml:"follow"`
 	// Interval is a pause between batches.
 	Interval time.Duration `yaml:"interval"`
+	// StartError makes Start fail with this message.
+	StartError string `yaml:"start_error"`
+	// FailRuns makes the first FailRuns runs of this ID fail at once.
+	FailRuns int `yaml:"fail_runs"`
+}
+
+// Start implements component.Starter, recording what it acquired.
+func (s *testSource) Start(context.Context) error {
+	if s.cfg.StartError != "" {
+		return errors.New(s.cfg.StartError)
+	}
+	w := getWorld(s.cfg.World)
+	w.mu.Lock()
+	w.held[s.id]++
+	w.mu.Unlock()
+	s.started = true
+	return nil
 }
 
 type testSource struct {
-	cfg *testSourceConfig
-	id  string
+	cfg     *testSourceConfig
+	id      string
+	started bool
 }
 
 func (s *testSource) Run(ctx context.Context, emit component.Emit) error {
 	w := getWorld(s.cfg.World)
+	defer func() {
+		if s.started { // release what Start acquired
+			w.mu.Lock()
+			w.held[s.id]--
+			w.mu.Unlock()
+		}
+	}()
+	if ctx.Err() != nil {
+		return nil // never to run: release and go
+	}
 	w.mu.Lock()
 	w.srcStarts[s.id]++
+	runs := w.srcStarts[s.id]
 	w.mu.Unlock()
+	if runs <= s.cfg.FailRuns {
+		return fmt.Errorf("injected failure %d", runs)
+	}
 	var pending sync.WaitGroup
 	for i := 0; i < s.cfg.Count; {
 		b := &event.Batch{}

@@ -31,6 +31,11 @@ type node struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// spec and deps rebuild a failed source for a restart.
+	spec   component.Spec
+	deps   component.Deps
+	health health
 }
 
 // routes maps an output name ("" is the default output) to its consumers.

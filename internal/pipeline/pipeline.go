@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
@@ -61,7 +63,18 @@ type Pipeline struct {
 
 	hardCtx    context.Context // cancelled only when draining must give up
 	hardCancel context.CancelFunc
+
+	// undelivered counts events given up on (see Undelivered).
+	undelivered atomic.Int64
+
+	// startFailures are the new sources of the last reload that could not
+	// start and were left out (they show as failed until a reload fixes
+	// them).
+	startFailures []Health
 }
+
+// startTimeout bounds one source's Start (binding, opening directories).
+const startTimeout = 30 * time.Second
 
 // New returns an empty pipeline; Apply gives it a graph.
 func New(opts Options) *Pipeline {
@@ -72,6 +85,11 @@ func New(opts Options) *Pipeline {
 // Apply makes cfg the running graph. Components whose ID, configuration and
 // inputs are unchanged keep running; the rest are started or retired. If a
 // new component cannot be built, nothing changes and the error is returned.
+// Sources are started (component.Starter) before they run: on the first
+// Apply every source starts before anything runs, and one that cannot
+// start fails Apply with nothing running. On a reload a changed source
+// that cannot start keeps its previous instance, and a new one is left
+// out; the rest of the reload applies, and the error says what was kept.
 func (p *Pipeline) Apply(cfg *config.Config) error {
 	drain := p.opts.ReloadDrain
 	if drain <= 0 {
@@ -89,6 +107,7 @@ func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 	// moment between an old source stopping and its replacement starting.
 	p.sources.Add(1)
 	defer p.sources.Done()
+	first := len(p.nodes) == 0
 	next := map[string]*node{}
 	var started []*node
 	for _, c := range cfg.Components {
@@ -105,6 +124,14 @@ func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 		}
 		next[c.ID] = n
 		started = append(started, n)
+	}
+	if first {
+		if err := startAll(started); err != nil {
+			for _, s := range started {
+				p.discard(s)
+			}
+			return err
+		}
 	}
 	// Route every node of the new graph; retired nodes keep draining into
 	// their replacement's consumers, or into their old ones if removed.
@@ -137,8 +164,12 @@ func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 			p.stop(n, 0)
 		}
 	}
+	var failed []error
+	if !first {
+		cfg, failed = p.startReplacements(cfg, next, newRoutes, started)
+	}
 	for _, n := range started {
-		if n.cfg.Kind == component.KindSource {
+		if n.cfg.Kind == component.KindSource && next[n.cfg.ID] == n {
 			p.start(n)
 		}
 	}
@@ -148,7 +179,110 @@ func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 		}
 	}
 	p.cfg, p.nodes = cfg, next
+	return errors.Join(failed...)
+}
+
+// startAll starts every source among ns, all or none: when one fails, the
+// ones already started are released (run with a done context) and the
+// errors of all that failed are returned.
+func startAll(ns []*node) error {
+	var errs []error
+	var ok []*node
+	for _, n := range ns {
+		if n.cfg.Kind != component.KindSource {
+			continue
+		}
+		if err := startSource(n); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ok = append(ok, n)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, n := range ok {
+		release(n)
+	}
+	return errors.Join(errs...)
+}
+
+// startSource calls Start on the source of n, if it has one.
+func startSource(n *node) error { return startInstance(n.impl, n.cfg) }
+
+// startInstance calls Start on impl, if it has one.
+func startInstance(impl any, c *config.Component) error {
+	s, ok := impl.(component.Starter)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		return fmt.Errorf("starting %s: %w", c.Name(), err)
+	}
 	return nil
+}
+
+// release lets a source that started but will not run give back what
+// Start acquired: by contract, Run with a done context does that.
+func release(n *node) {
+	if _, ok := n.impl.(component.Starter); !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = n.impl.(component.Source).Run(ctx, func(_ context.Context, b *event.Batch) error {
+		b.Ack.Release(ack.Abandoned)
+		return context.Canceled
+	})
+}
+
+// startReplacements starts the new sources of a reload, after the ones
+// they replace have stopped (so a listener can move to its new instance).
+// A source that cannot start is left out of next; the one it replaced, if
+// any, is built again from its old config and runs on. It returns the
+// config actually running, so that the next reload tries the new one
+// again, and what failed.
+func (p *Pipeline) startReplacements(cfg *config.Config, next map[string]*node, newRoutes map[string]routes, started []*node) (*config.Config, []error) {
+	var failed []error
+	p.startFailures = nil
+	running := *cfg
+	running.Components = slices.Clone(cfg.Components)
+	for _, n := range started {
+		if n.cfg.Kind != component.KindSource {
+			continue
+		}
+		err := startSource(n)
+		if err == nil {
+			continue
+		}
+		delete(next, n.cfg.ID)
+		i := slices.IndexFunc(running.Components, func(c *config.Component) bool { return c.ID == n.cfg.ID })
+		running.Components = slices.Delete(running.Components, i, i+1)
+		old, ok := p.nodes[n.cfg.ID]
+		if !ok || old.cfg.Kind != component.KindSource {
+			failed = append(failed, fmt.Errorf("%w; left out", err))
+			p.startFailures = append(p.startFailures, Health{ID: n.cfg.ID, Kind: string(n.cfg.Kind), Type: n.cfg.Type,
+				State: StateFailed, Error: err.Error(), Since: time.Now()})
+			continue
+		}
+		prev, berr := p.build(p.cfg, old.cfg)
+		if berr == nil {
+			berr = startSource(prev)
+		}
+		if berr != nil {
+			failed = append(failed, fmt.Errorf("%w; the previous config could not start again either: %w", err, berr))
+			continue
+		}
+		r := newRoutes[n.cfg.ID]
+		prev.routes.Store(&r)
+		next[n.cfg.ID] = prev
+		running.Components = append(running.Components, old.cfg)
+		p.start(prev)
+		failed = append(failed, fmt.Errorf("%w; kept the previous config of %s", err, n.cfg.Name()))
+	}
+	return &running, failed
 }
 
 func sameComponent(a, b *config.Component) bool {
@@ -212,7 +346,8 @@ func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error)
 	if err != nil {
 		return nil, err
 	}
-	n := &node{cfg: c, impl: impl, metrics: m, done: make(chan struct{})}
+	n := &node{cfg: c, impl: impl, metrics: m, done: make(chan struct{}), spec: spec, deps: deps}
+	n.health.set(StateRunning, nil)
 	empty := routes{}
 	n.routes.Store(&empty)
 	switch c.Kind {
@@ -259,10 +394,7 @@ func (p *Pipeline) start(n *node) {
 		go func() {
 			defer p.sources.Done()
 			defer close(n.done)
-			if err := impl.Run(ctx, n.emitter()); err != nil && !errors.Is(err, context.Canceled) {
-				n.metrics.Errors.Inc()
-				log.Error("source stopped", "error", err)
-			}
+			p.superviseSource(ctx, n, impl, log)
 		}()
 	case component.Transform:
 		ctx, cancel := context.WithCancel(p.hardCtx)
@@ -272,7 +404,7 @@ func (p *Pipeline) start(n *node) {
 			p.runTransform(ctx, n, impl, log)
 		}()
 	case component.Sink:
-		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log,
+		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log, health: &n.health, undelivered: &p.undelivered,
 			retry: backoff.Exponential{Base: n.cfg.Retry.InitialBackoff.D(), Max: n.cfg.Retry.MaxBackoff.D(), Jitter: true}}
 		if p.opts.Once {
 			// A batch job has its input at hand: waiting for a partial batch
@@ -291,25 +423,35 @@ func (p *Pipeline) start(n *node) {
 			// memory buffer still holds after a hard stop is abandoned, to
 			// be replayed by the sources.
 			if sd, ok := n.in.(shutdowner); ok {
+				left, _ := n.in.Len()
+				p.undelivered.Add(int64(left))
 				sd.Shutdown()
 				return
 			}
-			abandonUntilClosed(n.in)
+			p.abandonUntilClosed(n.in)
 		}()
 	}
 }
 
 // abandonUntilClosed releases every batch still pushed into in as
 // Abandoned, until in is closed and empty.
-func abandonUntilClosed(in buffer.Buffer) {
+func (p *Pipeline) abandonUntilClosed(in buffer.Buffer) {
 	for {
 		b, err := in.Pop(context.Background())
 		if err != nil {
 			return
 		}
+		p.undelivered.Add(int64(len(b.Events)))
 		b.Ack.Release(ack.Abandoned)
 	}
 }
+
+// Undelivered counts the events the pipeline gave up on: abandoned by a
+// hard stop or a failing transform (sources that can replay read them
+// again at the next start), plus those a disk buffer still held when it
+// stopped (delivered at the next start). `sluice run --once` fails when it
+// is not zero.
+func (p *Pipeline) Undelivered() int64 { return p.undelivered.Load() }
 
 // runTransform feeds the transform until its input is closed and drained.
 // Once ctx is done (hard stop, or a replaced transform that took too long)
@@ -326,13 +468,14 @@ func (p *Pipeline) runTransform(ctx context.Context, n *node, t component.Transf
 			return
 		}
 		if err != nil {
-			abandonUntilClosed(n.in)
+			p.abandonUntilClosed(n.in)
 			return
 		}
-		tok := b.Ack
+		tok, events := b.Ack, len(b.Events)
 		if err := t.Process(ctx, b, out); err != nil {
 			n.metrics.Errors.Inc()
 			log.Error("transform failed", "error", err)
+			p.undelivered.Add(int64(events))
 			tok.Release(ack.Abandoned)
 			continue
 		}
@@ -407,4 +550,59 @@ func (p *Pipeline) Sources() int {
 		}
 	}
 	return n
+}
+
+// sourceBackoff spaces the restarts of a failing source.
+var sourceBackoff = backoff.Exponential{Base: time.Second, Max: time.Minute, Jitter: true}
+
+// superviseSource runs a source until ctx is done or its input ends. A Run
+// that fails is counted, shows in Health, and is retried with backoff on a
+// fresh instance (built and started again from the same config), since a
+// source that stops reading silently loses data. With --once a failure
+// ends the source instead, and stays in Health for the exit code.
+func (p *Pipeline) superviseSource(ctx context.Context, n *node, impl component.Source, log *slog.Logger) {
+	bo := sourceBackoff
+	for {
+		n.health.set(StateRunning, nil)
+		began := time.Now()
+		err := impl.Run(ctx, n.emitter())
+		if ctx.Err() != nil || err == nil || errors.Is(err, context.Canceled) {
+			n.health.set(StateFinished, nil)
+			return
+		}
+		n.metrics.Errors.Inc()
+		n.health.set(StateFailed, err)
+		if p.opts.Once {
+			log.Error("source failed", "error", err)
+			return
+		}
+		if time.Since(began) > sourceBackoff.Max {
+			bo.Reset() // it ran well for a while: this is a new failure
+		}
+		for {
+			wait := bo.Next()
+			log.Error("source failed; restarting", "error", err, "in", wait.Round(time.Millisecond).String())
+			if !backoff.Sleep(ctx, wait) {
+				return
+			}
+			if impl, err = p.restart(n); err == nil {
+				break
+			}
+			n.metrics.Errors.Inc()
+			n.health.set(StateFailed, err)
+		}
+	}
+}
+
+// restart builds and starts a new instance of a failed source.
+func (p *Pipeline) restart(n *node) (component.Source, error) {
+	impl, err := n.spec.Build(n.cfg.Options, n.deps)
+	if err != nil {
+		return nil, fmt.Errorf("building %s again: %w", n.cfg.Name(), err)
+	}
+	if err := startInstance(impl, n.cfg); err != nil {
+		return nil, err
+	}
+	n.health.restarted()
+	return impl.(component.Source), nil
 }

@@ -401,3 +401,162 @@ sinks:
 		testutil.Diff(t, msgs("e", 20, ""), w.delivered["s"])
 	})
 }
+
+// On the first Apply every source starts before anything runs: one that
+// cannot start fails Apply, and the ones that did start are released.
+func TestStartFailureStopsStartUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		p := newPipeline(t)
+		err := p.Apply(parse(t, `
+sources:
+  good: { type: testsrc, world: `+t.Name()+`, count: 5, batch: 5, prefix: e, follow: true }
+  bad: { type: testsrc, world: `+t.Name()+`, count: 5, batch: 5, start_error: "listening on 127.0.0.1:5514: address already in use" }
+sinks:
+  s: { type: testsink, world: `+t.Name()+`, inputs: [good, bad] }
+`))
+		if err == nil || !strings.Contains(err.Error(), "starting sources.bad: listening on 127.0.0.1:5514: address already in use") {
+			t.Fatalf("Apply = %v, want the start error of sources.bad", err)
+		}
+		testutil.Diff(t, map[string]int{"good": 0}, w.held)
+		testutil.Diff(t, map[string]int{}, w.srcStarts)
+		if n := p.Sources(); n != 0 {
+			t.Errorf("%d sources running after a failed start", n)
+		}
+		p.Stop(time.Second)
+	})
+}
+
+// A reload whose changed source cannot start keeps the previous instance
+// running and says so; a new source that cannot start is left out and
+// shows as failed; the next reload tries again.
+func TestReloadKeepsSourceThatCannotStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		p := newPipeline(t)
+		base := `
+sources:
+  a: { type: testsrc, world: ` + t.Name() + `, count: 3, batch: 3, prefix: a, follow: true }
+sinks:
+  s: { type: testsink, world: ` + t.Name() + `, inputs: [a] }
+`
+		if err := p.Apply(parse(t, base)); err != nil {
+			t.Fatal(err)
+		}
+		settle(time.Second)
+		broken := strings.Replace(base, "prefix: a,", `prefix: a, start_error: "port taken",`, 1) +
+			"  # b is new\n"
+		broken = strings.Replace(broken, "sinks:", `  b: { type: testsrc, world: `+t.Name()+`, count: 1, batch: 1, start_error: "no such directory" }
+sinks:`, 1)
+		err := p.Apply(parse(t, broken))
+		if err == nil || !strings.Contains(err.Error(), "starting sources.a: port taken; kept the previous config of sources.a") ||
+			!strings.Contains(err.Error(), "starting sources.b: no such directory; left out") {
+			t.Fatalf("reload error = %v", err)
+		}
+		settle(time.Second)
+		// a was stopped and built again from its old config: it runs (and
+		// replays, being a test source without checkpoints).
+		testutil.Diff(t, map[string]int{"a": 2}, w.srcStarts)
+		testutil.Diff(t, map[string]int{"a": 1}, w.held)
+		failed := p.Failed()
+		if len(failed) != 1 || failed[0].ID != "b" || failed[0].Error != "starting sources.b: no such directory" {
+			t.Errorf("Failed() = %+v", failed)
+		}
+		// The fixed config applies: a is replaced this time, b is gone.
+		if err := p.Apply(parse(t, strings.Replace(base, "count: 3", "count: 4", 1))); err != nil {
+			t.Fatal(err)
+		}
+		settle(time.Second)
+		testutil.Diff(t, map[string]int{"a": 3}, w.srcStarts)
+		testutil.Diff(t, []Health(nil), p.Failed())
+		p.Stop(time.Second)
+		testutil.Diff(t, map[string]int{"a": 0}, w.held)
+	})
+}
+
+// A source whose Run fails is counted, shows as failed, and is started
+// again with backoff on a fresh instance until it runs; then it is healthy.
+func TestFailedSourceIsRestarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 4, batch: 2, prefix: e, follow: true, fail_runs: 3 }
+sinks:
+  s: { type: testsink, world: `+t.Name()+`, inputs: [src] }
+`)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		h := p.Failed()
+		if len(h) != 1 || h[0].ID != "src" || h[0].Error != "injected failure 1" {
+			t.Fatalf("after the first failure Failed() = %+v", h)
+		}
+		start := time.Now()
+		settle(10 * time.Second) // backoff 1s, 2s, 4s (with jitter: at most 7s in all)
+		testutil.Diff(t, []Health(nil), p.Failed())
+		testutil.Diff(t, map[string]int{"src": 4}, w.srcStarts)
+		testutil.Diff(t, msgs("e", 4, ""), w.delivered["s"])
+		for _, h := range p.Health() {
+			if h.ID == "src" && (h.Restarts != 3 || h.State != StateRunning) {
+				t.Errorf("health of src: %+v", h)
+			}
+		}
+		if took := time.Since(start); took < 3500*time.Millisecond {
+			t.Errorf("three restarts after %v: no backoff", took)
+		}
+		p.Stop(time.Second)
+	})
+}
+
+// A sink whose writes fail shows as failed while they do, and as running
+// once a write goes through.
+func TestSinkHealthFollowsWrites(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.failures["s"] = &atomic.Int64{}
+		w.failures["s"].Store(1 << 30)
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 2, batch: 2, prefix: e, follow: true }
+sinks:
+  s: { type: testsink, world: `+t.Name()+`, inputs: [src], retry: { initial_backoff: 1s, max_backoff: 1s } }
+`)); err != nil {
+			t.Fatal(err)
+		}
+		settle(3 * time.Second)
+		h := p.Failed()
+		if len(h) != 1 || h[0].ID != "s" || h[0].Error != "injected failure" {
+			t.Fatalf("Failed() = %+v", h)
+		}
+		w.failures["s"].Store(0)
+		settle(3 * time.Second)
+		testutil.Diff(t, []Health(nil), p.Failed())
+		testutil.Diff(t, msgs("e", 2, ""), w.delivered["s"])
+		p.Stop(time.Second)
+	})
+}
+
+// What a hard stop abandons is counted as undelivered.
+func TestUndeliveredCountsWhatAHardStopAbandons(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.gate = make(chan struct{}) // never opens
+		p := newPipeline(t)
+		if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 30, batch: 10, prefix: e, follow: true }
+sinks:
+  s: { type: testsink, world: `+t.Name()+`, inputs: [src] }
+`)); err != nil {
+			t.Fatal(err)
+		}
+		settle(time.Second)
+		p.Stop(50 * time.Millisecond)
+		if got := p.Undelivered(); got != 30 {
+			t.Errorf("Undelivered() = %d, want 30", got)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
@@ -26,6 +27,11 @@ type sinkRunner struct {
 	retry   backoff.Exponential
 	metrics *telemetry.Component
 	log     *slog.Logger
+	// health turns failed while writes fail as a whole, running again at
+	// the next write the destination answers.
+	health *health
+	// undelivered counts the events abandoned at a hard stop.
+	undelivered *atomic.Int64
 
 	carry *event.Batch // remainder of a batch split at max_events
 }
@@ -106,6 +112,7 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 		// Per-event outcomes first: a PartialError may wrap a RejectError.
 		switch {
 		case err == nil:
+			r.health.set(StateRunning, nil)
 			r.delivered(b)
 			b.Ack.Release(status)
 			return
@@ -116,19 +123,25 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 				return
 			}
 			b = retry
+			r.health.set(StateRunning, nil)
 			r.log.Warn("retrying failed events", "events", len(b.Events), "error", err)
 		case errors.As(err, &rej):
+			r.health.set(StateRunning, nil)
 			r.metrics.Rejected.Add(float64(len(b.Events)))
 			r.metrics.Errors.Inc()
 			r.log.Error("destination rejected events", "events", len(b.Events), "error", err)
 			b.Ack.Release(ack.Rejected)
 			return
 		default:
+			if ctx.Err() == nil { // not the hard stop cutting a write short
+				r.health.set(StateFailed, err)
+			}
 			r.metrics.Errors.Inc()
 			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)
 		}
 		r.metrics.Retries.Inc()
 		if !backoff.Sleep(ctx, r.wait(attempt, err)) {
+			r.undelivered.Add(int64(len(b.Events)))
 			b.Ack.Release(ack.Abandoned)
 			return
 		}
