@@ -41,6 +41,12 @@ type Options struct {
 	Metrics *telemetry.Registry
 	// Once makes sources read to the end of their input and stop.
 	Once bool
+	// GiveUpAfter, when positive, makes a sink abandon a batch whose
+	// writes have failed for that long, instead of retrying it forever:
+	// with Once, a destination that stays down must not hold the batch
+	// job (and its sources, waiting for acknowledgement) for ever. What is
+	// abandoned counts in Undelivered.
+	GiveUpAfter time.Duration
 	// ReloadDrain bounds how long a replaced transform or sink may take to
 	// hand over what it holds during a reload (default 10s). A sink whose
 	// destination is down would otherwise hold the reload, and every later
@@ -404,7 +410,7 @@ func (p *Pipeline) start(n *node) {
 			p.runTransform(ctx, n, impl, log)
 		}()
 	case component.Sink:
-		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log, health: &n.health, undelivered: &p.undelivered,
+		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log, health: &n.health, undelivered: &p.undelivered, giveUp: p.opts.GiveUpAfter,
 			retry: backoff.Exponential{Base: n.cfg.Retry.InitialBackoff.D(), Max: n.cfg.Retry.MaxBackoff.D(), Jitter: true}}
 		if p.opts.Once {
 			// A batch job has its input at hand: waiting for a partial batch

@@ -560,3 +560,32 @@ sinks:
 		}
 	})
 }
+
+// With GiveUpAfter (--once) a sink whose destination stays down abandons
+// its batches after that long, so the sources end and the job can report
+// what was left undelivered instead of hanging.
+func TestGiveUpAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.failures["s"] = &atomic.Int64{}
+		w.failures["s"].Store(1 << 30)
+		p := New(Options{Logger: logging.New(t.Output(), 0, false, 0), Metrics: telemetry.New(prometheus.NewRegistry()),
+			Once: true, GiveUpAfter: 10 * time.Second})
+		if err := p.Apply(parse(t, `
+sources:
+  src: { type: testsrc, world: `+t.Name()+`, count: 20, batch: 10, prefix: e }
+sinks:
+  s: { type: testsink, world: `+t.Name()+`, inputs: [src], batch: { max_events: 10 }, retry: { initial_backoff: 1s, max_backoff: 1s } }
+`)); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		p.Wait()
+		if took := time.Since(start); took < 10*time.Second || took > 25*time.Second {
+			t.Errorf("the source finished after %v; want the give-up bound (10s per batch)", took)
+		}
+		p.Stop(time.Second)
+		testutil.Diff(t, int64(20), p.Undelivered())
+		testutil.Diff(t, map[ack.Status]int{ack.Abandoned: 20}, w.acked)
+	})
+}

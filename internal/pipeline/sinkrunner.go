@@ -32,6 +32,8 @@ type sinkRunner struct {
 	health *health
 	// undelivered counts the events abandoned at a hard stop.
 	undelivered *atomic.Int64
+	// giveUp, when positive, bounds how long one batch is retried.
+	giveUp time.Duration
 
 	carry *event.Batch // remainder of a batch split at max_events
 }
@@ -105,6 +107,7 @@ func (r *sinkRunner) take(b *event.Batch, max int) *event.Batch {
 // sources replay them after a restart.
 func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 	status := ack.Delivered
+	began := time.Now()
 	for attempt := 0; ; attempt++ {
 		err := r.sink.Write(ctx, b)
 		var rej *component.RejectError
@@ -138,6 +141,12 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 			}
 			r.metrics.Errors.Inc()
 			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)
+		}
+		if r.giveUp > 0 && time.Since(began) >= r.giveUp {
+			r.log.Error("giving up on events the destination did not take", "events", len(b.Events), "after", r.giveUp.String(), "error", err)
+			r.undelivered.Add(int64(len(b.Events)))
+			b.Ack.Release(ack.Abandoned)
+			return
 		}
 		r.metrics.Retries.Inc()
 		if !backoff.Sleep(ctx, r.wait(attempt, err)) {
