@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,19 +37,50 @@ type Server struct {
 	log *slog.Logger
 }
 
-// New builds the server; Start opens the listener. health reports whether
-// sluice is healthy; a non-nil error makes /healthz answer 503.
-func New(cfg config.API, g prometheus.Gatherer, health func() error, log *slog.Logger) *Server {
+// Health reports whether sluice is healthy: a non-nil error (naming the
+// failing components and why) makes /healthz answer 503; report is the
+// state of every component, served as JSON by /healthz?verbose and
+// /api/v1/health.
+type Health func() (report any, err error)
+
+// New builds the server; Start opens the listener.
+func New(cfg config.API, g prometheus.Gatherer, health Health, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: log}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true}))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := health(); err != nil {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		report, err := health()
+		if r.URL.Query().Has("verbose") {
+			writeHealthJSON(w, report, err)
+			return
+		}
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	s.mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, _ *http.Request) {
+		report, err := health()
+		writeHealthJSON(w, report, err)
+	})
 	return s
+}
+
+// writeHealthJSON answers {"status": "ok"|"failing", "error": ..., "components": report},
+// with 503 when failing.
+func writeHealthJSON(w http.ResponseWriter, report any, err error) {
+	body := struct {
+		Status     string `json:"status"`
+		Error      string `json:"error,omitempty"`
+		Components any    `json:"components"`
+	}{Status: "ok", Components: report}
+	code := http.StatusOK
+	if err != nil {
+		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body) // the client went away: nothing to do
 }
 
 // Handle mounts a handler behind the same authentication.

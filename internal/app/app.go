@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sluice-log/sluice/internal/api"
+	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/logging"
 	"github.com/sluice-log/sluice/internal/pipeline"
@@ -123,14 +125,26 @@ func Run(o RunOptions) int {
 	r := &runner{opts: o, log: log, reg: prometheus.NewRegistry()}
 	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.metrics = telemetry.New(r.reg)
-	r.pl = pipeline.New(pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log)})
-	if err := r.pl.Apply(cfg); err != nil {
-		log.Error("starting pipeline", "error", err)
+	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log)}
+	if o.Once {
+		// A batch job whose destination stays down ends, failing, instead
+		// of retrying for ever.
+		popts.GiveUpAfter = o.Grace
+	}
+	r.pl = pipeline.New(popts)
+	for _, w := range cfg.Warnings {
+		log.Warn(w.Error())
+	}
+	// Every listener is opened before anything runs, and before sluice
+	// says it started: a port taken or a directory it cannot write ends
+	// start-up here, with exit code 2.
+	if err := r.startAPI(cfg); err != nil {
+		startupFailed(o.Stderr, err)
 		return ExitRuntime
 	}
-	if err := r.startAPI(cfg); err != nil {
-		log.Error("starting api", "error", err)
-		r.pl.Stop(o.Grace)
+	if err := r.pl.Apply(cfg); err != nil {
+		startupFailed(o.Stderr, err)
+		r.stopAPI()
 		return ExitRuntime
 	}
 	r.cfg = cfg
@@ -193,8 +207,47 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 			r.log.Info("all sources finished; delivering what is left")
 		}
 		r.shutdown()
+		return r.outcome()
+	}
+}
+
+// outcome is the exit code of a run that ended: with --once, a source that
+// failed or events left undelivered fail the job (exit 2), said in one line
+// each.
+func (r *runner) outcome() int {
+	if !r.opts.Once {
 		return ExitOK
 	}
+	code := ExitOK
+	for _, h := range r.pl.Failed() {
+		fmt.Fprintf(r.opts.Stderr, "sluice: %s.%s failed: %s\n", component.Kind(h.Kind).Plural(), h.ID, h.Error)
+		code = ExitRuntime
+	}
+	if n := r.pl.Undelivered(); n > 0 {
+		fmt.Fprintf(r.opts.Stderr, "sluice: %d events left undelivered (a sink could not deliver them in --grace %s; see the log above)\n", n, r.opts.Grace)
+		code = ExitRuntime
+	}
+	return code
+}
+
+// startupFailed prints why start-up failed, one line per problem, with a
+// hint where the cause is a common one.
+func startupFailed(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "sluice: cannot start: %s%s\n", line, startHint(line))
+	}
+}
+
+func startHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "address already in use"):
+		return " (hint: another program listens there; stop it or change the address)"
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "listen"):
+		return " (hint: ports below 1024 need root or CAP_NET_BIND_SERVICE; use a higher port)"
+	case strings.Contains(msg, "permission denied"):
+		return " (hint: sluice's user cannot write there; set data_dir (or SLUICE_DATA_DIR) to a directory it owns)"
+	}
+	return ""
 }
 
 func (r *runner) shutdown() {
@@ -205,12 +258,21 @@ func (r *runner) shutdown() {
 		}
 	}
 	r.pl.Stop(r.opts.Grace)
-	if r.api != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = r.api.Shutdown(ctx)
-	}
+	r.stopAPI()
 	r.log.Info("sluice stopped")
+}
+
+// stopAPI shuts the API down, waiting a little for requests in flight.
+func (r *runner) stopAPI() {
+	if r.api == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.api.Shutdown(ctx); err != nil {
+		r.log.Warn("stopping api", "error", err)
+	}
+	r.api = nil
 }
 
 // reload applies a changed config; on any error the old one keeps running.
@@ -232,17 +294,23 @@ func (r *runner) reload() {
 	if cfg.DataDir != r.cfg.DataDir || cfg.Log != r.cfg.Log {
 		r.log.Warn("data_dir and log settings change only on restart")
 	}
+	for _, w := range cfg.Warnings {
+		r.log.Warn(w.Error())
+	}
 	if err := r.pl.Apply(cfg); err != nil {
-		r.log.Error("applying new config; keeping the running config", "error", err)
-		return
+		// Either nothing changed (a component could not be built), or the
+		// rest applied and the sources that could not start kept their
+		// previous config or were left out: the error says which.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			r.log.Error("reload: "+line)
+		}
+		var partly *pipeline.StartError
+		if !errors.As(err, &partly) {
+			return
+		}
 	}
 	if !sameAPI(r.cfg.API, cfg.API) {
-		if r.api != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = r.api.Shutdown(ctx)
-			cancel()
-			r.api = nil
-		}
+		r.stopAPI()
 		if err := r.startAPI(cfg); err != nil {
 			r.log.Error("restarting api", "error", err)
 		}
@@ -255,12 +323,25 @@ func (r *runner) startAPI(cfg *config.Config) error {
 	if cfg.API == nil {
 		return nil
 	}
-	s := api.New(*cfg.API, r.reg, func() error { return nil }, r.log.With("component", "api"))
+	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
 	if err := s.Start(); err != nil {
 		return err
 	}
 	r.api = s
 	return nil
+}
+
+// health is the API's view of the pipeline: failing while any component
+// is, naming each with its error.
+func (r *runner) health() (any, error) {
+	report := r.pl.Health()
+	var errs []error
+	for _, h := range report {
+		if h.State == pipeline.StateFailed {
+			errs = append(errs, fmt.Errorf("%s.%s failed: %s", component.Kind(h.Kind).Plural(), h.ID, h.Error))
+		}
+	}
+	return report, errors.Join(errs...)
 }
 
 func sameAPI(a, b *config.API) bool {

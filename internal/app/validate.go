@@ -13,6 +13,9 @@ func Validate(path string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return ExitConfig
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, w)
+	}
 	fmt.Fprintf(stdout, "%s: ok (%d components)\n", cfg.File, len(cfg.Components))
 	return ExitOK
 }

@@ -25,6 +25,9 @@ type Config struct {
 	Log Log
 	// Components lists sources, then transforms, then sinks, each sorted by ID.
 	Components []*Component
+	// Warnings are problems that do not stop sluice but probably are
+	// mistakes: a source nothing reads from, a config without sinks.
+	Warnings []*Error
 }
 
 // Component is one configured source, transform or sink.

@@ -271,3 +271,32 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+// Events that go nowhere are warned of, naming the component and where it is.
+func TestDeadEndWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"all read", "sources:\n  a: { type: cfgsrc }\nsinks:\n  out: { type: cfgsink, inputs: [a] }\n", nil},
+		{"source nothing reads", "sources:\n  a: { type: cfgsrc }\n  b: { type: cfgsrc }\nsinks:\n  out: { type: cfgsink, inputs: [a] }\n",
+			[]string{`w.yaml:3:6: sources.b: warning: nothing reads its events; they are dropped (hint: list "b" in the inputs of a sink or transform)`}},
+		{"transform nothing reads", "sources:\n  a: { type: cfgsrc }\ntransforms:\n  t: { type: cfgpass, inputs: [a] }\nsinks:\n  out: { type: cfgsink, inputs: [a] }\n",
+			[]string{`w.yaml:4:6: transforms.t: warning: nothing reads its events; they are dropped (hint: list "t" in the inputs of a sink or transform)`}},
+		{"unused route branch is fine", "sources:\n  a: { type: cfgsrc }\ntransforms:\n  r: { type: cfgroute, inputs: [a], routes: {x: y} }\nsinks:\n  out: { type: cfgsink, inputs: [r.x] }\n", nil},
+		{"no sinks", "sources:\n  a: { type: cfgsrc }\n",
+			[]string{`w.yaml: warning: no sinks: events go nowhere (hint: add a sink, e.g. sinks: {out: {type: stdout, inputs: ["*"]}})`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("w.yaml", []byte(tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range cfg.Warnings {
+				got = append(got, w.Error())
+			}
+			testutil.Diff(t, tc.want, got)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -90,7 +91,38 @@ func (p *parser) checkGraph(cfg *Config, root *yaml.Node) {
 	}
 	if len(p.errs) == 0 {
 		p.checkCycles(cfg, byID)
+		cfg.Warnings = deadEnds(p.file, cfg)
 	}
+}
+
+// deadEnds warns of events that go nowhere: a config without sinks, and
+// every source or transform no component lists as an input (their events
+// are counted and dropped). An unused named output of a transform is no
+// dead end: routing some events nowhere is what it is for.
+func deadEnds(file string, cfg *Config) []*Error {
+	read := map[string]bool{}
+	sinks := 0
+	for _, c := range cfg.Components {
+		if c.Kind == component.KindSink {
+			sinks++
+		}
+		for _, in := range c.Inputs {
+			read[strings.SplitN(in, ".", 2)[0]] = true
+		}
+	}
+	var out []*Error
+	if sinks == 0 && len(cfg.Components) > 0 {
+		out = append(out, &Error{File: file, Msg: "warning: no sinks: events go nowhere",
+			Hint: "add a sink, e.g. sinks: {out: {type: stdout, inputs: [\"*\"]}}"})
+	}
+	for _, c := range cfg.Components {
+		if c.Kind != component.KindSink && !read[c.ID] && sinks > 0 {
+			out = append(out, &Error{File: file, Line: c.Line, Col: c.Col, Component: c.Name(),
+				Msg:  "warning: nothing reads its events; they are dropped",
+				Hint: fmt.Sprintf("list %q in the inputs of a sink or transform", c.ID)})
+		}
+	}
+	return out
 }
 
 // checkCycles reports the first cycle found among transforms.

@@ -185,8 +185,19 @@ func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 		}
 	}
 	p.cfg, p.nodes = cfg, next
-	return errors.Join(failed...)
+	if len(failed) > 0 {
+		return &StartError{Errs: failed}
+	}
+	return nil
 }
+
+// StartError is what a reload returns when it applied except for sources
+// that could not start (they kept their previous config or were left out).
+// Any other error from Apply means that nothing changed.
+type StartError struct{ Errs []error }
+
+func (e *StartError) Error() string   { return errors.Join(e.Errs...).Error() }
+func (e *StartError) Unwrap() []error { return e.Errs }
 
 // startAll starts every source among ns, all or none: when one fails, the
 // ones already started are released (run with a done context) and the
