@@ -55,17 +55,17 @@ func New(reg prometheus.Registerer) *Registry {
 	r.bytesIn = counter("component_received_bytes_total", "Message bytes of the events counted in component_received_events_total.")
 	r.bytesOut = counter("component_sent_bytes_total", "Message bytes of the events counted in component_sent_events_total.")
 	r.errors = counter("component_errors_total", "Errors a component met (bad input, failed writes, I/O errors).")
-	r.retries = counter("sink_retries_total", "Writes of a sink that failed transiently and are retried.")
+	r.retries = counter("sink_retries_total", "Writes a sink tried again after a transient or partial failure.")
 	r.rejected = counter("sink_rejected_events_total", "Events a destination refused permanently.")
 	r.dropped = counter("component_dropped_events_total", "Events a sink's buffer dropped under when_full: drop_newest.")
-	r.queueEvents = gauge("buffer_events", "Events waiting in a component's input buffer.")
-	r.queueBytes = gauge("buffer_bytes", "Bytes waiting in a component's input buffer.")
+	r.queueEvents = gauge("buffer_events", "Events in a component's input buffer (disk: stored and not yet acknowledged).")
+	r.queueBytes = gauge("buffer_bytes", "Size of the events in a component's input buffer: estimated in memory, encoded on disk.")
 	return r
 }
 
 // Component is the set of standard metrics for one component. Which series
 // a component has depends on its kind, as the table in docs/configuration.md
-// ("The API listener") says and TestExposition checks:
+// (section "Metrics") says and TestExposition checks:
 //
 //   - every kind: EventsIn, EventsOut, BytesIn, BytesOut and Errors;
 //   - transforms and sinks, which have an input buffer: QueueEvents and
