@@ -50,8 +50,7 @@ func (n *node) push(ctx context.Context, b *event.Batch) (bool, error) {
 	if n.retired {
 		return false, nil
 	}
-	n.metrics.EventsIn.Add(float64(len(b.Events)))
-	n.metrics.BytesIn.Add(float64(messageBytes(b)))
+	received(n.metrics, b)
 	return true, n.in.Push(ctx, b)
 }
 
@@ -121,16 +120,24 @@ func findByID(ns []*node, id string, not *node) *node {
 // emitter returns the component.Emit of a source node. Every source
 // attaches an ack token and waits on it the same way; the pipeline applies
 // the source's acknowledgements setting here, so no source branches on it.
-// With acknowledgements off see component.AckOnEmit.
+// With acknowledgements off see component.AckOnEmit. A source's received
+// events are the ones it emits, counted here for every source, so no
+// source counts them itself and received equals sent.
 func (n *node) emitter() component.Emit {
-	if n.cfg.Acknowledgements {
-		return func(ctx context.Context, b *event.Batch) error {
-			return emit(ctx, n, "", b)
-		}
-	}
-	return component.AckOnEmit(func(ctx context.Context, b *event.Batch) error {
+	send := func(ctx context.Context, b *event.Batch) error {
+		received(n.metrics, b)
 		return emit(ctx, n, "", b)
-	})
+	}
+	if n.cfg.Acknowledgements {
+		return send
+	}
+	return component.AckOnEmit(send)
+}
+
+// received counts b into m's received events and message bytes.
+func received(m *telemetry.Component, b *event.Batch) {
+	m.EventsIn.Add(float64(len(b.Events)))
+	m.BytesIn.Add(float64(messageBytes(b)))
 }
 
 func messageBytes(b *event.Batch) int {

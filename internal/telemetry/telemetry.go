@@ -50,20 +50,32 @@ func New(reg prometheus.Registerer) *Registry {
 		reg.MustRegister(v)
 		return v
 	}
-	r.eventsIn = counter("component_received_events_total", "Events a component received.")
-	r.eventsOut = counter("component_sent_events_total", "Events a component passed on (transforms) or delivered (sinks).")
-	r.bytesIn = counter("component_received_bytes_total", "Bytes of message a component received.")
-	r.bytesOut = counter("component_sent_bytes_total", "Bytes a component passed on or delivered.")
-	r.errors = counter("component_errors_total", "Errors a component met (bad input, failed requests, I/O errors).")
-	r.retries = counter("sink_retries_total", "Times a sink retried events after a transient failure.")
+	r.eventsIn = counter("component_received_events_total", "Events a source emitted, or a transform or sink took into its input buffer.")
+	r.eventsOut = counter("component_sent_events_total", "Events a source or transform emitted, or a sink delivered.")
+	r.bytesIn = counter("component_received_bytes_total", "Message bytes of the events counted in component_received_events_total.")
+	r.bytesOut = counter("component_sent_bytes_total", "Message bytes of the events counted in component_sent_events_total.")
+	r.errors = counter("component_errors_total", "Errors a component met (bad input, failed writes, I/O errors).")
+	r.retries = counter("sink_retries_total", "Writes a sink tried again after a transient or partial failure.")
 	r.rejected = counter("sink_rejected_events_total", "Events a destination refused permanently.")
-	r.dropped = counter("component_dropped_events_total", "Events dropped by a buffer with when_full: drop_newest. Should be zero otherwise.")
-	r.queueEvents = gauge("buffer_events", "Events waiting in a component's input buffer.")
-	r.queueBytes = gauge("buffer_bytes", "Bytes waiting in a component's input buffer.")
+	r.dropped = counter("component_dropped_events_total", "Events a sink's buffer dropped under when_full: drop_newest.")
+	r.queueEvents = gauge("buffer_events", "Events in a component's input buffer (disk: stored and not yet acknowledged).")
+	r.queueBytes = gauge("buffer_bytes", "Size of the events in a component's input buffer: estimated in memory, encoded on disk.")
 	return r
 }
 
-// Component is the set of standard metrics for one component.
+// Component is the set of standard metrics for one component. Which series
+// a component has depends on its kind, as the table in docs/configuration.md
+// (section "Metrics") says and TestExposition checks:
+//
+//   - every kind: EventsIn, EventsOut, BytesIn, BytesOut and Errors;
+//   - transforms and sinks, which have an input buffer: QueueEvents and
+//     QueueBytes;
+//   - sinks only: Retries, Rejected and Dropped (only a sink's buffer can
+//     be drop_newest).
+//
+// The fields of series a kind does not have are nil: using one is a bug,
+// and panics instead of exporting a series that is always zero. A kind
+// other than "source", "transform" and "sink" (tests, tools) has them all.
 type Component struct {
 	EventsIn, EventsOut, BytesIn, BytesOut prometheus.Counter
 	Errors, Retries, Rejected, Dropped     prometheus.Counter
@@ -73,17 +85,22 @@ type Component struct {
 	labels   prometheus.Labels
 }
 
-// Component returns the metrics of one component.
+// Component returns the metrics of one component, creating its series.
 func (r *Registry) Component(kind, typ, id string) *Component {
 	l := prometheus.Labels{"component_kind": kind, "component_type": typ, "component_id": id}
-	return &Component{
+	c := &Component{
 		EventsIn: r.eventsIn.With(l), EventsOut: r.eventsOut.With(l),
 		BytesIn: r.bytesIn.With(l), BytesOut: r.bytesOut.With(l),
-		Errors: r.errors.With(l), Retries: r.retries.With(l),
-		Rejected: r.rejected.With(l), Dropped: r.dropped.With(l),
-		QueueEvents: r.queueEvents.With(l), QueueBytes: r.queueBytes.With(l),
+		Errors:   r.errors.With(l),
 		registry: r, labels: l,
 	}
+	if kind != "source" {
+		c.QueueEvents, c.QueueBytes = r.queueEvents.With(l), r.queueBytes.With(l)
+	}
+	if kind != "source" && kind != "transform" {
+		c.Retries, c.Rejected, c.Dropped = r.retries.With(l), r.rejected.With(l), r.dropped.With(l)
+	}
+	return c
 }
 
 // Counter returns a component-specific counter named sluice_<name>, with the

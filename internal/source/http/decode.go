@@ -26,7 +26,6 @@ func (s *Source) decode(r *http.Request) ([]event.Event, int, error) {
 		}
 		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
 	}
-	s.deps.Metrics.BytesIn.Add(float64(len(body)))
 	now := time.Now().UTC()
 	stream := s.cfg.Stream
 	if q := r.URL.Query().Get("stream"); q != "" {

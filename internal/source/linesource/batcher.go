@@ -106,8 +106,6 @@ func (b *batcher) flush(ctx context.Context) error {
 	// attached because every batch carries one (acknowledgements: false
 	// is the pipeline's business).
 	batch := &event.Batch{Events: b.events, Ack: ack.New(nil)}
-	b.o.Metrics.EventsIn.Add(float64(len(b.events)))
-	b.o.Metrics.BytesIn.Add(float64(b.bytes))
 	b.lastLines, b.lastBytes = len(b.events), b.bytes
 	b.events, b.arena, b.bytes = nil, nil, 0
 	return b.emit(ctx, batch)

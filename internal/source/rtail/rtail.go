@@ -120,7 +120,6 @@ func (s *Source) receive(pc net.PacketConn, out chan<- event.Event) {
 			}
 			return
 		}
-		s.deps.Metrics.BytesIn.Add(float64(n))
 		out <- s.decode(buf[:n], addr)
 	}
 }

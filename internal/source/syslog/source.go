@@ -152,8 +152,6 @@ func (b *batcher) flush() error {
 		return nil
 	}
 	batch := &event.Batch{Events: b.events, Ack: ack.New(nil)} // nothing to acknowledge to
-	b.s.deps.Metrics.EventsIn.Add(float64(n))
-	b.s.deps.Metrics.BytesIn.Add(float64(b.bytes))
 	b.events, b.bytes = make([]event.Event, 0, min(max(n, 8), maxBatch)), 0
 	return b.emit(batch)
 }
