@@ -95,7 +95,7 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
-// Buffer is a sink's input buffer (SPEC §7).
+// Buffer is a sink's input buffer (docs/buffers.md).
 type Buffer struct {
 	// Type is memory (default) or disk.
 	Type string `yaml:"type"`
@@ -130,7 +130,7 @@ type Batch struct {
 }
 
 // Retry is how a sink retries transient failures. Retries never give up:
-// events are never dropped on a transient error (SPEC §7).
+// events are never dropped on a transient error (docs/buffers.md).
 type Retry struct {
 	// InitialBackoff is the first wait. Default 500ms.
 	InitialBackoff Duration `yaml:"initial_backoff"`
