@@ -12,11 +12,16 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 )
 
+// DefaultDataDir is data_dir when a config file does not set it.
+const DefaultDataDir = "/var/lib/sluice"
+
 // Config is a loaded, validated configuration.
 type Config struct {
 	// File is the path the config was read from, for messages.
 	File string
-	// DataDir holds checkpoints and disk buffers.
+	// DataDir holds checkpoints and disk buffers: DefaultDataDir when the
+	// file has no data_dir (the embedded default config sets
+	// ${SLUICE_DATA_DIR:-/var/tmp/sluice}).
 	DataDir string
 	// API is the HTTP listener for /metrics, /healthz and later the UI;
 	// nil when the config has no api section.
