@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/app"
@@ -137,12 +136,11 @@ func lookup(name string) *command {
 // writeUsage prints the list of commands (`sluice help`).
 func writeUsage(w io.Writer) {
 	fmt.Fprint(w, "sluice collects, routes, transforms and delivers logs.\n\nUsage:\n  sluice <command> [flags]\n\nCommands:\n")
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	rows := [][2]string{}
 	for _, c := range commands {
-		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+		rows = append(rows, [2]string{c.name, c.summary})
 	}
-	fmt.Fprintf(tw, "  help [command]\tlist the commands, or print a command's help\n")
-	tw.Flush()
+	writeTable(w, append(rows, [2]string{"help [command]", "list the commands, or print a command's help"}))
 	fmt.Fprint(w, "\nExamples:\n  sluice run\n  sluice run -c /etc/sluice/sluice.yaml\n"+
 		"  sluice defaults | sluice validate -c /dev/stdin\n\n"+
 		"Every flag can also be set in the environment as SLUICE_<FLAG> (SLUICE_CONFIG for -c);\n"+
@@ -170,16 +168,28 @@ func writeHelp(w io.Writer, c *command) {
 	}
 	if env := append(flagEnv(fs), c.env...); len(env) > 0 {
 		fmt.Fprint(w, "\nEnvironment:\n")
-		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		var rows [][2]string
 		for _, v := range env {
-			fmt.Fprintf(tw, "  %s\t%s\n", v.name, v.meaning)
+			rows = append(rows, [2]string{v.name, v.meaning})
 		}
-		tw.Flush()
+		writeTable(w, rows)
 		if len(flags) > 0 {
 			fmt.Fprint(w, "  A flag on the command line wins over its variable.\n")
 		}
 	}
 	fmt.Fprintf(w, "\nExamples:\n  %s\n", strings.Join(c.examples, "\n  "))
+}
+
+// writeTable prints rows of two columns, indented by two spaces, the
+// second column aligned.
+func writeTable(w io.Writer, rows [][2]string) {
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r[0]))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, r[0], r[1])
+	}
 }
 
 // writeFlag prints one flag as "  --name VALUE", then its usage indented,
