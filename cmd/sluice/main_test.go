@@ -140,8 +140,37 @@ func TestFlagsSection(t *testing.T) {
 			}
 		})
 	}
-	if lookup("defaults") == nil || lookup("version") == nil {
-		t.Fatal("the flag-less commands were renamed; update this test")
+	if len(commands) != 5 {
+		t.Errorf("%d commands, the table above has 5: add the new one", len(commands))
+	}
+}
+
+// TestEnvironmentSetsFlags: SLUICE_<FLAG> sets a flag, the command line
+// wins over it, and a bad value is a usage error naming the variable.
+func TestEnvironmentSetsFlags(t *testing.T) {
+	dir := t.TempDir()
+	good, other := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "other.yaml")
+	for _, f := range []string{good, other} {
+		err := os.WriteFile(f, []byte("sources:\n  a: { type: stdin }\nsinks:\n  b: { type: blackhole, inputs: [ a ] }\n"), 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("SLUICE_CONFIG", good)
+	code, out, errOut := cli("validate")
+	testutil.Diff(t, 0, code)
+	testutil.Diff(t, good+": ok (2 components)\n", out)
+	testutil.Diff(t, "", errOut)
+	code, out, _ = cli("validate", "-c", other)
+	testutil.Diff(t, 0, code)
+	testutil.Diff(t, other+": ok (2 components)\n", out)
+
+	t.Setenv("SLUICE_GRACE", "soon")
+	code, out, errOut = cli("run")
+	testutil.Diff(t, 1, code)
+	testutil.Diff(t, "", out)
+	if want := `sluice run: invalid SLUICE_GRACE="soon"`; !strings.HasPrefix(errOut, want) {
+		t.Errorf("stderr %q, want it to start with %q", errOut, want)
 	}
 }
 
