@@ -1,5 +1,6 @@
 // Command sluice collects, routes, transforms and delivers logs.
-// This file only parses the command line; internal/app does the work.
+// This package only parses the command line (the commands and their help
+// are in commands.go); internal/app does the work.
 package main
 
 import (
@@ -8,133 +9,94 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
-	"time"
 	_ "time/tzdata" // named time zones (syslog's timezone) without the OS database
 
 	_ "github.com/sluice-log/sluice/internal/all"
 	"github.com/sluice-log/sluice/internal/app"
-	"github.com/sluice-log/sluice/internal/component"
 )
 
 // Set by the linker: -ldflags "-X main.version=... -X main.commit=...".
 var version, commit = "dev", "unknown"
 
-const usage = `sluice collects, routes, transforms and delivers logs.
-
-Usage:
-  sluice run      [-c FILE] [--once] [--ready-file FILE]
-                                       run the pipeline (embedded default without -c)
-  sluice validate -c FILE              check a config; exit 1 on error
-  sluice defaults                      print the embedded default config
-  sluice components                    list the compiled-in components
-  sluice version                       print version information
-
-Examples:
-  sluice run
-  sluice run -c /etc/sluice/sluice.yaml
-  sluice run --once -c batch.yaml
-  sluice defaults | sluice validate -c /dev/stdin
-
-Flags can also be set from the environment: SLUICE_CONFIG, SLUICE_ONCE,
-SLUICE_READY_FILE, ...
-Run 'sluice <command> --help' for the flags of a command.
-`
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// run runs the command line args and returns the exit code. Help that
+// was asked for goes to stdout (exit 0); usage errors go to stderr (exit 1).
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return app.ExitConfig
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "run":
-		fs := newFlags("run", "Run the pipeline until SIGTERM/SIGINT; SIGHUP reloads the config.",
-			"sluice run -c /etc/sluice/sluice.yaml\n  sluice run --once -c batch.yaml\n  sluice run -c test.yaml --ready-file /run/sluice/ready.json", stderr)
-		cfg := fs.String("c", "", "config `file` (default: the embedded default)")
-		once := fs.Bool("once", false, "read file sources to their end, deliver everything, print metrics, exit")
-		grace := fs.Duration("grace", 30*time.Second, "how long shutdown waits for sinks to deliver")
-		ready := fs.String("ready-file", "", "write `file` (JSON: pid, api and each source's bound addresses, port 0 resolved)\nonce every listener is up; removed at shutdown")
-		if code, ok := parse(fs, args); !ok {
-			return code
-		}
-		return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, ReadyFile: *ready, Stderr: stderr})
-	case "validate":
-		fs := newFlags("validate", "Check a config file and print every error with file:line:column.",
-			"sluice validate -c sluice.yaml\n  sluice defaults | sluice validate -c /dev/stdin", stderr)
-		cfg := fs.String("c", "", "config `file` to check (default: the embedded default)")
-		if code, ok := parse(fs, args); !ok {
-			return code
-		}
-		return app.Validate(*cfg, stdout, stderr)
-	case "defaults":
-		if code, ok := parse(newFlags("defaults", "Print the embedded default config.", "sluice defaults > sluice.yaml", stderr), args); !ok {
-			return code
-		}
-		if _, err := stdout.Write(app.DefaultConfig()); err != nil {
-			fmt.Fprintln(stderr, "sluice: writing the default config:", err)
-			return app.ExitRuntime
-		}
-		return app.ExitOK
-	case "components":
-		if code, ok := parse(newFlags("components", "List the compiled-in sources, transforms and sinks.", "sluice components", stderr), args); !ok {
-			return code
-		}
-		for _, s := range component.All() {
-			fmt.Fprintf(stdout, "%-24s %s\n", s.ID(), s.Summary)
-		}
-		return app.ExitOK
-	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, app.Build{Version: version, Commit: commit}.VersionString())
-		return app.ExitOK
+	name, args := args[0], args[1:]
+	switch name {
+	case "--version", "-v":
+		name = "version"
 	case "help", "--help", "-h":
-		fmt.Fprint(stdout, usage)
-		return app.ExitOK
+		return help(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
-	return app.ExitConfig
-}
-
-func newFlags(name, what, examples string, stderr io.Writer) *flag.FlagSet {
+	c := lookup(name)
+	if c == nil {
+		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n", name)
+		writeUsage(stderr)
+		return app.ExitConfig
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "%s\n\nUsage: sluice %s [flags]\n\nExamples:\n  %s\n\nFlags:\n", what, name, examples)
-		fs.PrintDefaults()
+	// flag calls Usage on -h and on a bad flag; parse prints what each needs.
+	fs.Usage = func() {}
+	act := c.setup(fs)
+	if code, ok := parse(c, fs, args, stdout); !ok {
+		return code
 	}
-	return fs
+	return act(stdout, stderr)
+}
+
+// help is `sluice help [command]`.
+func help(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		writeUsage(stdout)
+		return app.ExitOK
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "sluice help: one command at a time, not %q\n", strings.Join(args, " "))
+		return app.ExitConfig
+	}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "sluice help: unknown command %q\n\n", args[0])
+		writeUsage(stderr)
+		return app.ExitConfig
+	}
+	writeHelp(stdout, c)
+	return app.ExitOK
 }
 
 // parse applies SLUICE_<FLAG> environment variables, then the arguments,
 // which win. -c reads SLUICE_CONFIG. When it returns false, the command
-// ends with the returned exit code (0 after --help).
-func parse(fs *flag.FlagSet, args []string) (int, bool) {
-	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	sort.Strings(names)
-	for _, n := range names {
-		env := "SLUICE_" + strings.ToUpper(strings.ReplaceAll(n, "-", "_"))
-		if n == "c" {
-			env = "SLUICE_CONFIG"
-		}
-		if v, ok := os.LookupEnv(env); ok {
-			if err := fs.Set(n, v); err != nil {
-				fmt.Fprintf(fs.Output(), "invalid %s=%q: %v\n", env, v, err)
+// ends with the returned exit code (0 after --help, which prints the
+// command's help on stdout).
+func parse(c *command, fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+	for _, v := range flagEnv(fs) {
+		if s, ok := os.LookupEnv(v.name); ok {
+			if err := fs.Set(v.flag, s); err != nil {
+				fmt.Fprintf(fs.Output(), "sluice %s: invalid %s=%q: %v\n", c.name, v.name, s, err)
 				return app.ExitConfig, false
 			}
 		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			writeHelp(stdout, c)
 			return app.ExitOK, false
 		}
+		// flag has printed the error.
+		fmt.Fprintf(fs.Output(), "Run 'sluice help %s' for its usage.\n", c.name)
 		return app.ExitConfig, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		fmt.Fprintf(fs.Output(), "sluice %s: unexpected arguments: %s\nRun 'sluice help %s' for its usage.\n",
+			c.name, strings.Join(fs.Args(), " "), c.name)
 		return app.ExitConfig, false
 	}
 	return 0, true

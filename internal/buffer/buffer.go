@@ -1,4 +1,4 @@
-// Package buffer defines the queue in front of every sink (SPEC §7).
+// Package buffer defines the queue in front of every sink (docs/buffers.md).
 //
 // A Buffer takes batches from upstream (Push) and hands them to the sink's
 // runner (Pop). When it is full it either blocks the pusher, which is how

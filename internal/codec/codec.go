@@ -1,5 +1,6 @@
 // Package codec turns events into bytes for sinks: the json, text and
-// logfmt encodings of SPEC §5, and a registry where more (syslog) are added.
+// logfmt encodings of docs/encodings.md, and a registry where more (syslog)
+// are added.
 //
 // An Encoder appends exactly one record to a byte slice and nothing else:
 // framing (the newline after each record in line-oriented output, the

@@ -12,11 +12,16 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 )
 
+// DefaultDataDir is data_dir when a config file does not set it.
+const DefaultDataDir = "/var/lib/sluice"
+
 // Config is a loaded, validated configuration.
 type Config struct {
 	// File is the path the config was read from, for messages.
 	File string
-	// DataDir holds checkpoints and disk buffers.
+	// DataDir holds checkpoints and disk buffers: DefaultDataDir when the
+	// file has no data_dir (the embedded default config sets
+	// ${SLUICE_DATA_DIR:-/var/tmp/sluice}).
 	DataDir string
 	// API is the HTTP listener for /metrics, /healthz and later the UI;
 	// nil when the config has no api section.
@@ -98,7 +103,7 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
-// Buffer is a sink's input buffer (SPEC §7).
+// Buffer is a sink's input buffer (docs/buffers.md).
 type Buffer struct {
 	// Type is memory (default) or disk.
 	Type string `yaml:"type"`
@@ -133,7 +138,7 @@ type Batch struct {
 }
 
 // Retry is how a sink retries transient failures. Retries never give up:
-// events are never dropped on a transient error (SPEC §7).
+// events are never dropped on a transient error (docs/buffers.md).
 type Retry struct {
 	// InitialBackoff is the first wait. Default 500ms.
 	InitialBackoff Duration `yaml:"initial_backoff"`

@@ -91,7 +91,7 @@ func (p *parser) parse(data []byte) *Config {
 	}
 	cfg := &Config{File: p.file, DataDir: top.DataDir}
 	if cfg.DataDir == "" {
-		cfg.DataDir = "/var/lib/sluice"
+		cfg.DataDir = DefaultDataDir
 	}
 	if top.API.Kind != 0 {
 		cfg.API = &API{}

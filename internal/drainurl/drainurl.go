@@ -1,5 +1,5 @@
 // Package drainurl parses drain URLs, the logtrain grammar by which a sink
-// can be named in one string (SPEC §6): es+https://user:pass@host/index,
+// can be named in one string: es+https://user:pass@host/index,
 // syslog+tls://host:port?ca=..., https://..., wss://..., nats://...
 //
 // Parse checks the scheme, host and options and returns a Drain that says

@@ -2,7 +2,7 @@
 // batch it travels in.
 //
 // An Event is a timestamp, host, stream, the raw message bytes and parsed
-// fields (SPEC §5). Events move in Batches; a batch carries the ack.Token of
+// fields. Events move in Batches; a batch carries the ack.Token of
 // the source that produced it, and whoever holds a batch last releases it.
 // Message bytes are immutable once an event is emitted: parsers may keep
 // string views into them, so a transform replaces Message instead of

@@ -6,7 +6,7 @@ const hexDigits = "0123456789abcdef"
 
 // AppendJSONString appends s as a quoted JSON string. Bytes that are not
 // valid UTF-8 are escaped as \u00XX so that the original byte value stays
-// recoverable and no input is silently replaced or dropped (SPEC §5).
+// recoverable and no input is silently replaced or dropped.
 func AppendJSONString[S string | []byte](buf []byte, s S) []byte {
 	buf = append(buf, '"')
 	start := 0

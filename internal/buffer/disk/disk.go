@@ -1,5 +1,5 @@
 // Package disk is the durable sink buffer: a segmented append-only log in a
-// directory, which survives a crash or kill -9 of sluice (SPEC §7).
+// directory, which survives a crash or kill -9 of sluice (docs/buffers.md).
 //
 // Push appends a batch as one checksummed record and releases the batch's
 // ack token only once the record is durable under the fsync policy, so a

@@ -23,8 +23,11 @@ type Config struct {
 	// attributes.
 	Target string `yaml:"target"`
 	// Pattern is the regular expression with named groups (format regex) or
-	// the grok pattern (format grok). Required for those two, refused for
-	// the others.
+	// the grok pattern (format grok), in Go regexp syntax. Required for
+	// those two, refused for the others. `.` does not match a newline, so
+	// on a multi-line record (a stack trace joined by the file source's
+	// multiline option) `.*` stops at the end of the first line; start the
+	// pattern with `(?s)` to let `.` match newlines too.
 	Pattern string `yaml:"pattern"`
 	// Patterns are extra grok definitions, name to pattern, which may
 	// refer to each other and override the standard ones (format grok only).
