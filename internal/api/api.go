@@ -1,4 +1,4 @@
-// Package api is sluice's one HTTP listener (SPEC §3): /healthz, /metrics,
+// Package api is sluice's one HTTP listener: /healthz, /api/v1/health, /metrics,
 // and the mount point for the web UI and ingest endpoints of later
 // components. It listens on loopback unless told otherwise, speaks TLS when
 // given a certificate, and requires basic auth or a bearer token on every

@@ -38,7 +38,7 @@ var defaultConfig []byte
 // DefaultConfig returns the embedded default configuration text.
 func DefaultConfig() []byte { return defaultConfig }
 
-// Exit codes (SPEC §2).
+// Exit codes: 0 ok, 1 a bad config or command line, 2 a failure at run time.
 const (
 	ExitOK      = 0
 	ExitConfig  = 1

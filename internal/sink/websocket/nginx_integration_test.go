@@ -22,7 +22,7 @@ import (
 )
 
 // nginx is a real nginx terminating TLS with basic auth in front of a
-// websocket source, as in /work/shared/peers/nginx.sh.
+// websocket source, as test/peers/nginx.sh runs it.
 type nginx struct {
 	dir, conf, port string
 	cmd             *exec.Cmd
@@ -31,7 +31,7 @@ type nginx struct {
 func startNginx(t *testing.T, p pki, backend string) *nginx {
 	t.Helper()
 	if _, err := exec.LookPath("nginx"); err != nil {
-		testutil.RequireCI(t, "nginx is not installed (apt-get install nginx)")
+		testutil.RequireCI(t, "nginx is not on PATH (scripts/install-test-deps.sh puts it in /opt/sluice-peers/bin)")
 	}
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
