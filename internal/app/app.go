@@ -302,7 +302,7 @@ func (r *runner) reload() {
 		// rest applied and the sources that could not start kept their
 		// previous config or were left out: the error says which.
 		for _, line := range strings.Split(err.Error(), "\n") {
-			r.log.Error("reload: "+line)
+			r.log.Error("reload", "error", line)
 		}
 		var partly *pipeline.StartError
 		if !errors.As(err, &partly) {
