@@ -14,7 +14,6 @@ package syslog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +28,7 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	wire "github.com/sluice-log/sluice/internal/syslog"
+	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
 // maxBatch is the most events emitted at once.
@@ -43,6 +43,7 @@ type Source struct {
 	localHost string // host of messages from unix sockets that name none
 
 	fallbacks, oversize, refused prometheus.Counter
+	shortFrames, resets          prometheus.Counter
 	connections                  prometheus.Gauge
 	logLimit                     limiter
 
@@ -58,8 +59,8 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	s := &Source{cfg: c, deps: d, loc: c.loc, listening: make(chan struct{})}
 	if c.Mode == ModeTLS {
 		var err error
-		if s.tls, err = loadTLS(&c.TLS); err != nil {
-			return nil, err
+		if s.tls, err = tlsconf.Server(c.TLS.Cert, c.TLS.Key, c.TLS.ClientCA); err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
 		}
 	}
 	s.localHost, _ = os.Hostname()
@@ -67,28 +68,10 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	s.fallbacks = m.Counter("syslog_parse_fallbacks_total", "Syslog frames that were neither RFC 5424 nor RFC 3164, kept whole as the message.", nil)
 	s.oversize = m.Counter("syslog_oversize_total", "Syslog frames longer than max_message_size: truncated, or their connection closed.", nil)
 	s.refused = m.Counter("syslog_connections_refused_total", "Syslog connections closed at once because max_connections were open.", nil)
+	s.shortFrames = m.Counter("syslog_truncated_frames_total", "Octet-counted syslog frames cut short by the end of their connection: delivered with what arrived and syslog_truncated: true.", nil)
+	s.resets = m.Counter("syslog_connection_resets_total", "Syslog connections whose read ended in a reset by the peer, after which data it sent may have been lost.", nil)
 	s.connections = m.Gauge("syslog_connections", "Open syslog connections.", nil)
 	return s, nil
-}
-
-func loadTLS(c *TLSConfig) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
-	if err != nil {
-		return nil, fmt.Errorf("loading tls certificate: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if c.ClientCA != "" {
-		pem, err := os.ReadFile(c.ClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("reading tls client_ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("reading tls client_ca %s: no PEM certificates", c.ClientCA)
-		}
-		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	}
-	return tc, nil
 }
 
 // Addr returns the address listened on once Run has started, or nil.

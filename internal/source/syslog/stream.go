@@ -10,10 +10,13 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/listener"
 	wire "github.com/sluice-log/sluice/internal/syslog"
 )
 
@@ -62,14 +65,7 @@ func (s *Source) listenStream() (net.Listener, error) {
 	if s.cfg.Mode == ModeUnix {
 		return s.listenUnix()
 	}
-	ln, err := net.Listen("tcp", s.cfg.Address)
-	if err != nil {
-		return nil, fmt.Errorf("listening on tcp %s: %w", s.cfg.Address, err)
-	}
-	if s.tls != nil {
-		ln = tls.NewListener(ln, s.tls)
-	}
-	return ln, nil
+	return listener.Listen(s.cfg.Address, s.tls)
 }
 
 func (s *Source) listenUnix() (net.Listener, error) {
@@ -203,7 +199,7 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 	b := s.newBatcher(ctx, emit)
 	rd := wire.NewReader(&connReader{conn: c, idle: s.cfg.IdleTimeout.D(), b: b}, int(s.cfg.MaxMessageSize))
 	rd.SplitNUL = s.cfg.Mode == ModeUnix
-	truncated := 0
+	truncated, short := 0, 0
 	for {
 		frame, err := rd.Next()
 		if err != nil {
@@ -212,6 +208,10 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 			return
 		}
 		b.add(frame, peer)
+		if rd.Short != short {
+			short = rd.Short
+			s.cutShort(b, peer)
+		}
 		if rd.Truncated != truncated {
 			s.oversize.Add(float64(rd.Truncated - truncated))
 			truncated = rd.Truncated
@@ -223,10 +223,26 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 	}
 }
 
+// cutShort marks the event just added, whose octet-counted frame ended with
+// its connection before the announced count of bytes arrived, and counts it.
+func (s *Source) cutShort(b *batcher, peer string) {
+	ev := &b.events[len(b.events)-1]
+	ev.Fields.Set(wire.FieldTruncated, event.Bool(true))
+	s.shortFrames.Inc()
+	s.deps.Metrics.Errors.Inc()
+	s.warn("syslog connection ended inside an octet-counted frame; kept what arrived, marked "+wire.FieldTruncated, "from", peer)
+}
+
 // endConn accounts for why a connection ended.
 func (s *Source) endConn(ctx context.Context, peer string, err error) {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, io.EOF) || isClosed(err):
+	case errors.Is(err, syscall.ECONNRESET):
+		// The kernel drops what it had received but not yet handed over
+		// when a reset arrives, so messages may have been lost.
+		s.resets.Inc()
+		s.deps.Metrics.Errors.Inc()
+		s.warn("syslog connection reset by peer; messages it sent last may be lost", "from", peer, "error", err)
 	case errors.Is(err, wire.ErrFrameTooLarge):
 		s.oversize.Inc()
 		s.deps.Metrics.Errors.Inc()
