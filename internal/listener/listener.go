@@ -6,21 +6,51 @@ package listener
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 )
 
 // Listen listens on address (host:port), with TLS when tc is not nil.
+// Its error names the address and the cause alone
+// ("listening on 127.0.0.1:5514/tcp: address already in use").
 func Listen(address string, tc *tls.Config) (net.Listener, error) {
 	ln, err := net.Listen("tcp", address)
 	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", address, err)
+		return nil, fmt.Errorf("listening on %s/tcp: %w", address, Cause(err))
 	}
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
 	}
 	return ln, nil
+}
+
+// ListenUDP listens for datagrams on address (host:port), with an error
+// like Listen's.
+func ListenUDP(address string) (net.PacketConn, error) {
+	pc, err := net.ListenPacket("udp", address)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s/udp: %w", address, Cause(err))
+	}
+	return pc, nil
+}
+
+// Cause strips what net adds around a socket error ("listen tcp
+// 127.0.0.1:5514: bind: "), leaving the cause ("address already in use"),
+// for messages that name the address themselves. errors.Is still sees
+// the same errno.
+func Cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	var sc *os.SyscallError
+	if errors.As(err, &sc) && sc.Err != nil {
+		err = sc.Err
+	}
+	return err
 }
 
 // Bound holds the address a source listens on, once it does. The zero

@@ -74,7 +74,7 @@ func (s *Source) listenUnix() (net.Listener, error) {
 	}
 	ln, err := net.Listen("unix", s.cfg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("listening on unix socket %s: %w", s.cfg.Path, err)
+		return nil, fmt.Errorf("listening on unix socket %s: %w", s.cfg.Path, listener.Cause(err))
 	}
 	if err := s.chmodSocket(); err != nil {
 		ln.Close()
@@ -113,19 +113,15 @@ func removeStaleSocket(network, path string) error {
 	return nil
 }
 
-func (s *Source) runStream(ctx context.Context, emit component.Emit) error {
-	ln, err := s.listenStream()
-	if err != nil {
-		return err
-	}
-	s.setAddr(ln.Addr())
+// runStream serves ln until ctx is done.
+func (s *Source) runStream(ctx context.Context, ln net.Listener, emit component.Emit) error {
 	cs := &connSet{conns: map[net.Conn]struct{}{}}
 	stop := context.AfterFunc(ctx, func() {
 		ln.Close()
 		cs.closeAll()
 	})
 	defer stop()
-	err = s.accept(ctx, ln, cs, emit)
+	err := s.accept(ctx, ln, cs, emit)
 	ln.Close()
 	cs.closeAll()
 	cs.wg.Wait()
