@@ -8,9 +8,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"sync"
 )
 
 // Listen listens on address (host:port), with TLS when tc is not nil.
@@ -101,4 +103,43 @@ func RunContext(r *http.Request) context.Context {
 		return ctx
 	}
 	return context.Background()
+}
+
+// Held keeps the socket a source's Start opened until its Run takes it.
+// The zero value is empty and ready to use.
+type Held[T io.Closer] struct {
+	mu  sync.Mutex
+	v   T
+	set bool
+}
+
+// Open opens with open unless a socket is already held: the Start of a
+// component.Starter.
+func (h *Held[T]) Open(open func() (T, error)) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.set {
+		return nil
+	}
+	v, err := open()
+	if err != nil {
+		return err
+	}
+	h.v, h.set = v, true
+	return nil
+}
+
+// Take hands the held socket to Run, opening one first when none is held
+// (Start was not called, or an earlier Run took its socket).
+func (h *Held[T]) Take(open func() (T, error)) (T, error) {
+	if err := h.Open(open); err != nil {
+		var zero T
+		return zero, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v := h.v
+	var zero T
+	h.v, h.set = zero, false
+	return v, nil
 }
