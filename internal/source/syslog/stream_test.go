@@ -2,10 +2,7 @@ package syslog
 
 import (
 	"crypto/tls"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -43,23 +40,8 @@ func TestTLS13WriteAndCloseAtOnce(t *testing.T) {
 			}
 			var want []string
 			for i := range conns {
-				raw := dial(t, "tcp", h.addr())
-				// Nagle on, as in C and Python senders: the lines wait
-				// for the ACK of the client's Finished, and a close that
-				// resets discards them unsent.
-				if err := raw.(*net.TCPConn).SetNoDelay(false); err != nil {
-					t.Fatal(err)
-				}
-				c := tls.Client(&recordConn{Conn: raw}, &tls.Config{
-					RootCAs: p.caPool, Certificates: certs, ServerName: "127.0.0.1",
-					MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13,
-					// Without a cache a Go client offers no resumption
-					// and gets no tickets; browsers and OpenSSL do.
-					ClientSessionCache: tls.NewLRUClientSessionCache(1),
-				})
-				if err := c.HandshakeContext(t.Context()); err != nil {
-					t.Fatalf("handshake: %v", err)
-				}
+				c, raw := testutil.DialTLS13LikeOpenSSL(t, h.addr(), &tls.Config{
+					RootCAs: p.caPool, Certificates: certs, ServerName: "127.0.0.1"})
 				var b strings.Builder
 				for j := range lines {
 					msg := fmt.Sprintf("conn %d line %d", i, j)
@@ -104,29 +86,4 @@ func TestOctetFrameCutShort(t *testing.T) {
 	if n := count(t, h.src.shortFrames); n != 1 {
 		t.Errorf("syslog_truncated_frames_total = %d, want 1", n)
 	}
-}
-
-// recordConn reads one TLS record at a time from the socket, as OpenSSL
-// does, so a client handshake leaves what follows the server's Finished
-// (its session tickets) in the kernel, where closing the socket finds it
-// unread and answers with a reset. crypto/tls alone reads ahead and would
-// hide the problem.
-type recordConn struct {
-	net.Conn
-	left int // bytes of the current record not yet read
-}
-
-// Read implements io.Reader.
-func (c *recordConn) Read(p []byte) (int, error) {
-	if c.left == 0 {
-		var hdr [5]byte
-		if _, err := io.ReadFull(c.Conn, hdr[:]); err != nil {
-			return 0, err
-		}
-		c.left = int(binary.BigEndian.Uint16(hdr[3:]))
-		return copy(p, hdr[:]), nil // p is never shorter than a header here
-	}
-	n, err := c.Conn.Read(p[:min(len(p), c.left)])
-	c.left -= n
-	return n, err
 }
