@@ -150,7 +150,10 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout.D()+5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
-	<-done // Serve closes the listener, even one Shutdown did not see yet
+	// Serve closes the listener, even one Shutdown did not see yet.
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		s.deps.Logger.Warn("http server ended", "error", err)
+	}
 	return nil
 }
 

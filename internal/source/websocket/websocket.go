@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -125,7 +126,10 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
-	<-done            // Serve closes the listener, even one Shutdown did not see yet
+	// Serve closes the listener, even one Shutdown did not see yet.
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("relay server ended", "error", err)
+	}
 	h.sessions.Wait() // each session drains its receipts, bounded by shutdown_timeout
 	return nil
 }
