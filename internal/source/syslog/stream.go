@@ -187,6 +187,9 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.deps.Metrics.Errors.Inc()
+				if errors.Is(err, syscall.ECONNRESET) {
+					s.resets.Inc() // whatever the client wrote after its Finished is lost
+				}
 				s.warn("syslog tls handshake failed", "from", peer, "error", err)
 			}
 			return
