@@ -6,21 +6,53 @@ package listener
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 )
 
 // Listen listens on address (host:port), with TLS when tc is not nil.
+// Its error names the address and the cause alone
+// ("listening on 127.0.0.1:5514/tcp: address already in use").
 func Listen(address string, tc *tls.Config) (net.Listener, error) {
 	ln, err := net.Listen("tcp", address)
 	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", address, err)
+		return nil, fmt.Errorf("listening on %s/tcp: %w", address, Cause(err))
 	}
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
 	}
 	return ln, nil
+}
+
+// ListenUDP listens for datagrams on address (host:port), with an error
+// like Listen's.
+func ListenUDP(address string) (net.PacketConn, error) {
+	pc, err := net.ListenPacket("udp", address)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s/udp: %w", address, Cause(err))
+	}
+	return pc, nil
+}
+
+// Cause strips what net adds around a socket error ("listen tcp
+// 127.0.0.1:5514: bind: "), leaving the cause ("address already in use"),
+// for messages that name the address themselves. errors.Is still sees
+// the same errno.
+func Cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	var sc *os.SyscallError
+	if errors.As(err, &sc) && sc.Err != nil {
+		err = sc.Err
+	}
+	return err
 }
 
 // Bound holds the address a source listens on, once it does. The zero
@@ -71,4 +103,43 @@ func RunContext(r *http.Request) context.Context {
 		return ctx
 	}
 	return context.Background()
+}
+
+// Held keeps the socket a source's Start opened until its Run takes it.
+// The zero value is empty and ready to use.
+type Held[T io.Closer] struct {
+	mu  sync.Mutex
+	v   T
+	set bool
+}
+
+// Open opens with open unless a socket is already held: the Start of a
+// component.Starter.
+func (h *Held[T]) Open(open func() (T, error)) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.set {
+		return nil
+	}
+	v, err := open()
+	if err != nil {
+		return err
+	}
+	h.v, h.set = v, true
+	return nil
+}
+
+// Take hands the held socket to Run, opening one first when none is held
+// (Start was not called, or an earlier Run took its socket).
+func (h *Held[T]) Take(open func() (T, error)) (T, error) {
+	if err := h.Open(open); err != nil {
+		var zero T
+		return zero, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v := h.v
+	var zero T
+	h.v, h.set = zero, false
+	return v, nil
 }

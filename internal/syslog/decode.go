@@ -16,6 +16,10 @@ const (
 	FieldMsgID    = "msgid"
 	FieldSD       = "sd"
 	FieldFormat   = "syslog_format"
+	// FieldTruncated is set to true by the syslog source on an event whose
+	// octet-counted frame was cut short by the end of its connection: the
+	// message holds only the bytes that arrived.
+	FieldTruncated = "syslog_truncated"
 )
 
 // Parse recognises b as RFC 5424, else RFC 3164, and fills m. It returns

@@ -31,13 +31,19 @@ const (
 // the rest up to the LF is discarded and Truncated is incremented. An
 // octet count above the maximum is ErrFrameTooLarge. Empty frames are
 // skipped. At the end of the stream a final unterminated frame, or the
-// received part of an octet-counted frame, is returned before the error.
+// received part of an octet-counted frame, is returned before the error;
+// such a cut-short octet-counted frame increments Short, so the caller can
+// count it and mark it as incomplete.
 type Reader struct {
 	// SplitNUL also ends frames at NUL bytes, for unix stream sockets that
 	// glibc's syslog(3) writes NUL-terminated messages to.
 	SplitNUL bool
 	// Truncated counts frames cut to the maximum size.
 	Truncated int
+	// Short counts octet-counted frames of which the stream ended before
+	// the announced count of bytes arrived (the peer closed, or the read
+	// failed). The frame returned holds the bytes received.
+	Short int
 
 	rd         io.Reader
 	buf        []byte
@@ -157,6 +163,7 @@ func (r *Reader) octetFrame(n, hdr int) ([]byte, error) {
 		if err := r.fill(); err != nil {
 			frame := r.buf[r.r:r.w]
 			r.r = r.w
+			r.Short++
 			return frame, nil // the error repeats on the next call
 		}
 	}

@@ -43,6 +43,7 @@ func TestReader(t *testing.T) {
 		splitNUL  bool
 		want      []string
 		truncated int
+		short     int
 		err       error
 	}{
 		{name: "lines", in: "a\nb\n", want: []string{"a", "b"}},
@@ -58,7 +59,9 @@ func TestReader(t *testing.T) {
 		{name: "digits and space at end of stream", in: "12 ", want: []string{"12 "}},
 		{name: "many digits are a line", in: strings.Repeat("9", 30) + " <1>\n", want: []string{strings.Repeat("9", 30) + " <1>"}},
 		{name: "unterminated last line", in: "a\nb", want: []string{"a", "b"}},
-		{name: "short octet frame at end", in: "10 <13>ab", want: []string{"<13>ab"}},
+		{name: "short octet frame at end", in: "10 <13>ab", want: []string{"<13>ab"}, short: 1},
+		{name: "short octet frame after whole ones", in: "5 <13>a5 <13>b300 <13>" + strings.Repeat("x", 56), want: []string{"<13>a", "<13>b", "<13>" + strings.Repeat("x", 56)}, short: 1},
+		{name: "whole octet frame at end is not short", in: "5 <13>a", want: []string{"<13>a"}},
 		{name: "nul and invalid utf8 kept", in: "a\x00b\xff\xfe\n", want: []string{"a\x00b\xff\xfe"}},
 		{name: "nul splits on unix streams", in: "<13>a\x00<13>b\x00", splitNUL: true, want: []string{"<13>a", "<13>b"}},
 		{name: "exactly max", in: "01234567\nx\n", max: 8, want: []string{"01234567", "x"}},
@@ -95,6 +98,9 @@ func TestReader(t *testing.T) {
 				testutil.Diff(t, tc.want, got)
 				if r.Truncated != tc.truncated {
 					t.Errorf("%s: Truncated = %d, want %d", chunking.name, r.Truncated, tc.truncated)
+				}
+				if r.Short != tc.short {
+					t.Errorf("%s: Short = %d, want %d", chunking.name, r.Short, tc.short)
 				}
 			}
 		})

@@ -139,7 +139,7 @@ func FuzzDetect(f *testing.F) {
 }
 
 // framesOf reads every frame of in through the given chunking.
-func framesOf(in []byte, maxSize int, wrap func(io.Reader) io.Reader) (frames []string, truncated int, err error) {
+func framesOf(in []byte, maxSize int, wrap func(io.Reader) io.Reader) (frames []string, truncated, short int, err error) {
 	r := NewReader(wrap(bytes.NewReader(in)), maxSize)
 	for range len(in) + 1 {
 		var f []byte
@@ -148,7 +148,7 @@ func framesOf(in []byte, maxSize int, wrap func(io.Reader) io.Reader) (frames []
 		}
 		frames = append(frames, string(f))
 	}
-	return frames, r.Truncated, err
+	return frames, r.Truncated, r.Short, err
 }
 
 func FuzzReader(f *testing.F) {
@@ -158,16 +158,16 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("0123456789abc\nxy\n12"), uint16(8))
 	f.Fuzz(func(t *testing.T, in []byte, maxSize uint16) {
 		size := int(maxSize%512) + 1
-		whole, tw, ew := framesOf(in, size, func(r io.Reader) io.Reader { return r })
+		whole, tw, sw, ew := framesOf(in, size, func(r io.Reader) io.Reader { return r })
 		for _, fr := range whole {
 			if len(fr) == 0 || len(fr) > size {
 				t.Fatalf("frame of %d bytes, max %d", len(fr), size)
 			}
 		}
 		for _, wrap := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.HalfReader} {
-			got, tg, eg := framesOf(in, size, wrap)
-			if !slices.Equal(whole, got) || tw != tg || (ew == nil) != (eg == nil) {
-				t.Fatalf("chunking changed the frames: %q (%d, %v) vs %q (%d, %v)", whole, tw, ew, got, tg, eg)
+			got, tg, sg, eg := framesOf(in, size, wrap)
+			if !slices.Equal(whole, got) || tw != tg || sw != sg || (ew == nil) != (eg == nil) {
+				t.Fatalf("chunking changed the frames: %q (%d, %d, %v) vs %q (%d, %d, %v)", whole, tw, sw, ew, got, tg, sg, eg)
 			}
 		}
 	})
@@ -193,9 +193,9 @@ func FuzzReaderRoundTrip(f *testing.F) {
 			// rsyslog and syslog-ng do.
 			want = append(want, strings.TrimSuffix(string(msg), "\n"))
 		}
-		got, truncated, err := framesOf(stream, 1<<16, iotest.HalfReader)
-		if err != io.EOF || truncated != 0 || !slices.Equal(want, got) {
-			t.Fatalf("stream %q: got %q (%d truncated, %v), want %q", stream, got, truncated, err, want)
+		got, truncated, short, err := framesOf(stream, 1<<16, iotest.HalfReader)
+		if err != io.EOF || truncated != 0 || short != 0 || !slices.Equal(want, got) {
+			t.Fatalf("stream %q: got %q (%d truncated, %d short, %v), want %q", stream, got, truncated, short, err, want)
 		}
 	})
 }

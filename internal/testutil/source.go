@@ -19,8 +19,16 @@ type Running struct {
 // StartSource runs src.Run with emit in a goroutine until Stop is called
 // or the test ends; at the end of the test it waits for Run to return and
 // fails t if Run returned an error.
+//
+// A component.Starter is started first, as the pipeline does, and a Start
+// error fails t at once.
 func StartSource(t testing.TB, src component.Source, emit component.Emit) *Running {
 	t.Helper()
+	if st, ok := src.(component.Starter); ok {
+		if err := st.Start(t.Context()); err != nil {
+			t.Fatalf("starting source: %v", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Running{cancel: cancel, done: make(chan struct{})}
 	go func() {

@@ -16,6 +16,16 @@ import (
 
 // Server builds a server config from PEM files. With clientCA set, clients
 // must present a certificate signed by it (mutual TLS).
+//
+// Session tickets are disabled. A TLS 1.3 server sends its tickets after
+// the handshake, when the client does not wait for them: a sender that
+// connects, writes and closes at once (logger scripts, openssl s_client,
+// Python's ssl) closes its socket with the ticket unread, its kernel answers
+// with a reset instead of a FIN, and the reset makes sluice's read fail
+// with the client's lines unread: every line of such a connection was
+// lost. Without tickets the server sends nothing after its Finished, the
+// client's close is a FIN and everything it wrote is read. Log senders
+// gain little from resumption (one long connection, or one short one).
 func Server(certFile, keyFile, clientCA string) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("tls needs both cert and key")
@@ -24,7 +34,7 @@ func Server(certFile, keyFile, clientCA string) (*tls.Config, error) {
 	if err := kp.load(); err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.get}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.get, SessionTicketsDisabled: true}
 	if clientCA != "" {
 		pool, err := loadPool(clientCA)
 		if err != nil {

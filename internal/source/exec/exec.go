@@ -14,9 +14,12 @@ package exec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	osexec "os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +40,14 @@ func init() {
 
 // Source runs one command, again and again as the restart policy says.
 // Run it once at a time.
+//
+// Start checks that the program exists and is executable (looked up in
+// sluice's PATH, or relative to working_dir when it names a relative
+// path), so a missing program fails start-up; it acquires nothing, so Run
+// does not need it. A program missing when Run starts it (removed since, or
+// Start not called) is an exit like any other, "start_failed", and the
+// restart policy applies. Run with its context already done returns at
+// once.
 type Source struct {
 	cfg     *Config
 	once    bool
@@ -64,10 +75,30 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 	return s, nil
 }
 
+// Start implements component.Starter: it checks the program exists.
+func (s *Source) Start(context.Context) error {
+	name := s.cfg.Command[0]
+	path := name
+	if strings.Contains(name, "/") && !filepath.IsAbs(name) && s.cfg.WorkingDir != "" {
+		path = filepath.Join(s.cfg.WorkingDir, name) // as os/exec resolves it
+	}
+	if _, err := osexec.LookPath(path); err != nil {
+		var ee *osexec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return fmt.Errorf("command %q: %w", name, err)
+	}
+	return nil
+}
+
 // Run runs the command until ctx is cancelled, or until it exits and the
 // restart policy (or once mode) says not to start it again. It returns nil
 // then if the last run succeeded, and the run's error otherwise.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	if ctx.Err() != nil {
+		return nil
+	}
 	bo := &backoff.Exponential{Base: s.cfg.RestartBackoff.D(), Max: s.cfg.MaxBackoff.D(), Jitter: true}
 	for {
 		began := time.Now()
@@ -132,4 +163,7 @@ func exitStatus(err error) string {
 	return strconv.Itoa(ee.ExitCode())
 }
 
-var _ component.Source = (*Source)(nil)
+var (
+	_ component.Source  = (*Source)(nil)
+	_ component.Starter = (*Source)(nil)
+)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,14 +58,20 @@ func (c *Config) Validate() error {
 	return c.Config.Validate()
 }
 
-// Source reads one named pipe. Run opens the pipe (creating it if asked),
-// reads until ctx is cancelled, and closes it. In once mode it returns when
+// Source reads one named pipe. Start creates the pipe if asked and opens
+// it (without waiting for a writer), so a path that is not a pipe or
+// cannot be created or opened fails start-up. Run reads the pipe Start
+// opened until ctx is cancelled, and closes it, also when ctx is done
+// already; Run without Start opens it first. In once mode Run returns when
 // the first writer closes the pipe.
 type Source struct {
 	path   string
 	create bool
 	once   bool
 	opts   linesource.Options
+
+	mu   sync.Mutex
+	held *os.File // opened by Start for the next Run
 }
 
 // New builds a fifo source.
@@ -76,14 +83,46 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 	return &Source{path: cfg.Path, create: cfg.Create, once: deps.Once, opts: cfg.Options(deps, stream)}, nil
 }
 
-// Run reads lines from the pipe until ctx is cancelled (returning nil) or
-// reading fails.
-func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+// Start implements component.Starter: it makes the pipe if asked and
+// opens it for Run.
+func (s *Source) Start(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held != nil {
+		return nil
+	}
 	f, err := s.open()
 	if err != nil {
 		return err
 	}
+	s.held = f
+	return nil
+}
+
+// take hands the pipe Start opened to Run, opening it when Start was not
+// called (or an earlier Run used it).
+func (s *Source) take(ctx context.Context) (*os.File, error) {
+	if err := s.Start(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.held
+	s.held = nil
+	return f, nil
+}
+
+// Run reads lines from the pipe until ctx is cancelled (returning nil) or
+// reading fails.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	f, err := s.take(ctx)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
+	if ctx.Err() != nil {
+		return nil
+	}
 	r, err := newPipeReader(f)
 	if err != nil {
 		return err
@@ -127,7 +166,7 @@ func (s *Source) open() (*os.File, error) {
 	}
 	f, err := os.OpenFile(s.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("opening fifo: %w", err)
+		return nil, fmt.Errorf("opening fifo: %w", err) // the error names the path
 	}
 	if err := checkFIFO(f.Stat()); err != nil {
 		f.Close()
@@ -149,4 +188,7 @@ func checkFIFO(fi fs.FileInfo, err error) error {
 	return nil
 }
 
-var _ component.Source = (*Source)(nil)
+var (
+	_ component.Source  = (*Source)(nil)
+	_ component.Starter = (*Source)(nil)
+)

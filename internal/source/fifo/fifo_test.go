@@ -277,13 +277,56 @@ func TestOpenErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			err = src.(component.Starter).Start(t.Context())
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("Start: got %v, want %v naming %s", err, tc.wantErr, tc.path)
+			}
 			var c testutil.Collector
-			err = src.Run(t.Context(), c.Emit)
+			err = src.Run(t.Context(), c.Emit) // without Start: opens, and fails the same
 			if !errors.Is(err, tc.wantErr) {
-				t.Errorf("got %v, want %v", err, tc.wantErr)
+				t.Errorf("Run: got %v, want %v", err, tc.wantErr)
 			}
 		})
 	}
+}
+
+// TestStartThenCancelledRun: Start creates and opens the pipe; Run with a
+// context already done closes it and returns at once.
+func TestStartThenCancelledRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p")
+	src, err := New(testutil.Validated(t, newConfig(path)), testutil.Deps(t, "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds := openFiles(t)
+	if err := src.(component.Starter).Start(t.Context()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if err := checkFIFO(os.Stat(path)); err != nil {
+		t.Fatalf("Start did not create the pipe: %v", err)
+	}
+	if got := openFiles(t); got != fds+1 {
+		t.Errorf("%d files open after Start, want %d", got, fds+1)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var c testutil.Collector
+	if err := src.Run(ctx, c.Emit); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := openFiles(t); got != fds {
+		t.Errorf("%d files open after Run returned, want %d", got, fds)
+	}
+}
+
+// openFiles counts this process's open file descriptors.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count open files: %v", err)
+	}
+	return len(ents)
 }
 
 func TestConfig(t *testing.T) {

@@ -14,12 +14,17 @@ package file
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluice-log/sluice/internal/checkpoint"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/lines"
 )
@@ -37,7 +42,13 @@ const shutdownWait = 30 * time.Second
 // next file with new data gets its turn.
 const readQuantum = 256 << 10
 
-// Source is the file source. Build it with New; Run it once.
+// Source is the file source. Build it with New.
+//
+// Start creates the component's data directory, checks that it can write
+// its checkpoint there and opens the checkpoint store, so an unwritable
+// data_dir fails start-up with an error naming the directory. Run uses that
+// store (opening it first when Start was not called); with its context
+// already done it returns at once without reading.
 type Source struct {
 	cfg     *Config
 	deps    component.Deps
@@ -50,6 +61,9 @@ type Source struct {
 
 	rotations, truncations, longLines prometheus.Counter
 	errs                              *rateLimited
+
+	mu    sync.Mutex
+	store *checkpoint.Store // opened by Start
 }
 
 // New builds a file source from a validated config.
@@ -75,15 +89,71 @@ func New(cfg *Config, deps component.Deps) (component.Source, error) {
 	return s, nil
 }
 
+// Start implements component.Starter: it opens the checkpoint store in
+// the data dir, creating the directory and checking it is writable.
+func (s *Source) Start(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.store != nil {
+		return nil
+	}
+	store, err := openStore(s.deps.DataDir)
+	if err != nil {
+		return err
+	}
+	s.store = store
+	return nil
+}
+
+// openStore opens the checkpoint store in dir, creating dir, and proves
+// that a checkpoint can be written there: a checkpoint that cannot be
+// saved would make every restart read the files again.
+func openStore(dir string) (*checkpoint.Store, error) {
+	if dir == "" {
+		return nil, errors.New("the file source needs a data dir for its checkpoints")
+	}
+	store, err := checkpoint.Open(dir, checkpointFile)
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s is not writable: %w", dir, pathCause(err))
+	}
+	name := f.Name()
+	err = errors.Join(f.Close(), os.Remove(name))
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s: removing write test: %w", dir, err)
+	}
+	return store, nil
+}
+
+// pathCause strips the path an *fs.PathError repeats.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // Run follows the files until ctx is cancelled (or, in once mode, until
 // every file was read to its end and acknowledged). It then waits up to
 // 30s for outstanding acknowledgements and writes the final checkpoint.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	t, err := newTailer(s, emit)
-	if err != nil {
+	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	return t.run(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	s.mu.Lock()
+	store := s.store
+	s.mu.Unlock()
+	return newTailer(s, store, emit).run(ctx)
 }
 
-var _ component.Source = (*Source)(nil)
+var (
+	_ component.Source  = (*Source)(nil)
+	_ component.Starter = (*Source)(nil)
+)

@@ -111,14 +111,7 @@ func (o *offsetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func newTailer(s *Source, emit component.Emit) (*tailer, error) {
-	if s.deps.DataDir == "" {
-		return nil, errors.New("the file source needs a data dir for its checkpoints")
-	}
-	store, err := checkpoint.Open(s.deps.DataDir, checkpointFile)
-	if err != nil {
-		return nil, err
-	}
+func newTailer(s *Source, store *checkpoint.Store, emit component.Emit) *tailer {
 	t := &tailer{
 		Source: s, emit: emit, store: store, once: s.deps.Once,
 		files: map[*file]struct{}{}, byPath: map[string]*file{}, pending: map[*file]struct{}{},
@@ -129,7 +122,7 @@ func newTailer(s *Source, emit component.Emit) (*tailer, error) {
 	}
 	t.b.init(s)
 	t.load()
-	return t, nil
+	return t
 }
 
 // load reads the checkpoint. A corrupt or unreadable one counts as an

@@ -79,12 +79,18 @@ func (c *Config) Validate() error {
 }
 
 // Source is an HTTP listener.
+//
+// Start binds the address (with TLS when configured) and reports it
+// listening, so a port in use fails there, before sluice reports itself
+// started. Run serves that listener and closes it when it returns, also
+// when its context is already done; Run without Start starts first.
 type Source struct {
 	cfg     *Config
 	deps    component.Deps
 	tokens  [][32]byte
 	tls     *tls.Config
 	bound   *listener.Bound
+	held    listener.Held[net.Listener]
 	badReqs interface{ Inc() }
 }
 
@@ -105,22 +111,34 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	return s, nil
 }
 
-// Addr returns the listening address once Run has bound it.
+// Addr returns the listening address once Start has bound it.
 func (s *Source) Addr(ctx context.Context) (net.Addr, error) { return s.bound.Addr(ctx) }
 
-// Run implements component.Source.
-func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+// Start implements component.Starter: it binds the listener Run serves.
+func (s *Source) Start(context.Context) error { return s.held.Open(s.listen) }
+
+func (s *Source) listen() (net.Listener, error) {
 	ln, err := listener.Listen(s.cfg.Address, s.tls)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.bound.Set(ln.Addr())
 	s.deps.Metrics.Listening(ln.Addr())
+	s.deps.Logger.Info("listening for http events", "address", ln.Addr().String(), "tls", s.tls != nil)
+	return ln, nil
+}
+
+// Run implements component.Source: it serves the listener Start bound
+// until ctx is done, then lets the requests in flight finish.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	ln, err := s.held.Take(s.listen)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, &handler{s: s, emit: emit})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: listener.BaseContext(ctx)}
-	s.deps.Logger.Info("listening for http events", "address", ln.Addr().String(), "tls", s.tls != nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -132,6 +150,10 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout.D()+5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
+	// Serve closes the listener, even one Shutdown did not see yet.
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		s.deps.Logger.Warn("http server ended", "error", err)
+	}
 	return nil
 }
 

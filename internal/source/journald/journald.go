@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,8 +152,50 @@ func (s *Source) args(cursor string) []string {
 	return a
 }
 
-// Run implements component.Source.
+// Start implements component.Starter: it checks that journalctl can be
+// found and run, and that the data dir can hold the cursor, so neither
+// fails only after sluice reported itself started. It acquires nothing, so
+// Run does not need it: a journalctl that cannot be started then is
+// restarted with backoff, as one that exits.
+func (s *Source) Start(context.Context) error {
+	if _, err := exec.LookPath(s.cfg.Journalctl); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return fmt.Errorf("journalctl %q: %w", s.cfg.Journalctl, err)
+	}
+	if s.deps.DataDir == "" {
+		return nil // nowhere to keep a cursor: every start reads per read_from
+	}
+	return checkWritable(s.deps.DataDir)
+}
+
+// checkWritable creates dir and proves a file can be written in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("data dir %s is not writable: %w", dir, err)
+	}
+	if err := errors.Join(f.Close(), os.Remove(f.Name())); err != nil {
+		return fmt.Errorf("data dir %s: removing write test: %w", dir, err)
+	}
+	return nil
+}
+
+// Run implements component.Source. It returns at once when ctx is already
+// done.
 func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	if ctx.Err() != nil {
+		return nil
+	}
 	bo := backoff.Exponential{Base: s.cfg.RestartBackoff.D(), Max: time.Minute, Jitter: true}
 	for {
 		started := time.Now()
@@ -375,4 +418,7 @@ func init() {
 	component.MustRegister(component.SourceSpec("journald", "the systemd journal via journalctl, resuming from its cursor", New))
 }
 
-var _ component.Source = (*Source)(nil)
+var (
+	_ component.Source  = (*Source)(nil)
+	_ component.Starter = (*Source)(nil)
+)

@@ -57,12 +57,17 @@ func (c *Config) Validate() error {
 }
 
 // Source listens for rtail packets.
+//
+// Start binds the UDP socket and reports it listening, so a port in use
+// fails start-up; Run reads it and closes it when it returns, also when its
+// context is already done. Run without Start starts first.
 type Source struct {
 	cfg     *Config
 	deps    component.Deps
 	host    string
 	invalid interface{ Inc() }
 	bound   *listener.Bound
+	held    listener.Held[net.PacketConn]
 }
 
 // New returns an rtail source.
@@ -76,18 +81,32 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 // address.
 func (s *Source) Addr(ctx context.Context) (net.Addr, error) { return s.bound.Addr(ctx) }
 
-// Run implements component.Source.
-func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	pc, err := net.ListenPacket("udp", s.cfg.Address)
+// Start implements component.Starter: it binds the socket Run reads.
+func (s *Source) Start(context.Context) error { return s.held.Open(s.listen) }
+
+func (s *Source) listen() (net.PacketConn, error) {
+	pc, err := listener.ListenUDP(s.cfg.Address)
 	if err != nil {
-		return fmt.Errorf("listening on udp %s: %w", s.cfg.Address, err)
+		return nil, err
 	}
 	if u, ok := pc.(*net.UDPConn); ok && s.cfg.ReceiveBuffer > 0 {
-		_ = u.SetReadBuffer(int(s.cfg.ReceiveBuffer))
+		if err := u.SetReadBuffer(int(s.cfg.ReceiveBuffer)); err != nil {
+			s.deps.Logger.Warn("setting rtail receive buffer", "receive_buffer", s.cfg.ReceiveBuffer, "error", err)
+		}
 	}
 	s.bound.Set(pc.LocalAddr())
 	s.deps.Metrics.Listening(pc.LocalAddr())
 	s.deps.Logger.Info("listening for rtail packets", "address", pc.LocalAddr().String())
+	return pc, nil
+}
+
+// Run implements component.Source: it reads the socket Start bound until
+// ctx is done.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	pc, err := s.held.Take(s.listen)
+	if err != nil {
+		return err
+	}
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
 

@@ -9,22 +9,32 @@ import (
 	"os"
 
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/listener"
 )
 
 func (s *Source) listenPacket() (net.PacketConn, error) {
-	if s.cfg.Mode == ModeUDP {
-		pc, err := net.ListenPacket("udp", s.cfg.Address)
-		if err != nil {
-			return nil, fmt.Errorf("listening on udp %s: %w", s.cfg.Address, err)
+	pc, err := s.bindPacket()
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.ReceiveBuffer > 0 {
+		if err := setReceiveBuffer(pc, int(s.cfg.ReceiveBuffer)); err != nil {
+			s.deps.Logger.Warn("setting syslog receive buffer", "receive_buffer", s.cfg.ReceiveBuffer, "error", err)
 		}
-		return pc, nil
+	}
+	return pc, nil
+}
+
+func (s *Source) bindPacket() (net.PacketConn, error) {
+	if s.cfg.Mode == ModeUDP {
+		return listener.ListenUDP(s.cfg.Address)
 	}
 	if err := removeStaleSocket("unixgram", s.cfg.Path); err != nil {
 		return nil, err
 	}
 	pc, err := net.ListenPacket("unixgram", s.cfg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("listening on unix datagram socket %s: %w", s.cfg.Path, err)
+		return nil, fmt.Errorf("listening on unix datagram socket %s: %w", s.cfg.Path, listener.Cause(err))
 	}
 	if err := s.chmodSocket(); err != nil {
 		pc.Close()
@@ -45,26 +55,17 @@ func (s *Source) removeSocket() {
 	}
 }
 
-// runDatagram receives datagrams, one message each, until ctx is done.
-func (s *Source) runDatagram(ctx context.Context, emit component.Emit) error {
-	pc, err := s.listenPacket()
-	if err != nil {
-		return err
-	}
+// runDatagram receives datagrams on pc, one message each, until ctx is
+// done, then closes pc.
+func (s *Source) runDatagram(ctx context.Context, pc net.PacketConn, emit component.Emit) error {
 	if s.cfg.Mode == ModeUnixDgram {
 		// Unlike listeners, datagram sockets leave their file.
 		defer s.removeSocket()
 	}
 	defer pc.Close()
-	if s.cfg.ReceiveBuffer > 0 {
-		if err := setReceiveBuffer(pc, int(s.cfg.ReceiveBuffer)); err != nil {
-			s.deps.Logger.Warn("setting syslog receive buffer", "receive_buffer", s.cfg.ReceiveBuffer, "error", err)
-		}
-	}
-	s.setAddr(pc.LocalAddr())
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
-	err = s.receive(ctx, pc, emit)
+	err := s.receive(ctx, pc, emit)
 	if ctx.Err() != nil || isClosed(err) {
 		return nil
 	}

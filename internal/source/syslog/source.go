@@ -14,9 +14,9 @@ package syslog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -29,12 +29,20 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/event"
 	wire "github.com/sluice-log/sluice/internal/syslog"
+	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
 // maxBatch is the most events emitted at once.
 const maxBatch = 512
 
-// Source receives syslog messages. Run may be called once.
+// Source receives syslog messages.
+//
+// Start binds the socket of the configured mode (a TCP or TLS listener, a
+// UDP socket, a unix stream or datagram socket file) and reports its
+// address, so a port in use or a socket path that cannot be created fails
+// there, before sluice reports itself started. Run serves what Start bound
+// and closes it when it returns, also when its context is already done;
+// Run without Start starts first, so each Run after the first binds anew.
 type Source struct {
 	cfg       *Config
 	deps      component.Deps
@@ -43,12 +51,15 @@ type Source struct {
 	localHost string // host of messages from unix sockets that name none
 
 	fallbacks, oversize, refused prometheus.Counter
+	shortFrames, resets          prometheus.Counter
 	connections                  prometheus.Gauge
 	logLimit                     limiter
 
 	mu        sync.Mutex
+	held      io.Closer // what Start bound for the next Run: a net.Listener or net.PacketConn
 	addr      net.Addr
-	listening chan struct{} // closed once Run listens
+	listening chan struct{} // closed once the source first listens
+	once      sync.Once     // closes listening
 }
 
 // New returns a syslog source from a validated config. TLS files are read
@@ -58,8 +69,8 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	s := &Source{cfg: c, deps: d, loc: c.loc, listening: make(chan struct{})}
 	if c.Mode == ModeTLS {
 		var err error
-		if s.tls, err = loadTLS(&c.TLS); err != nil {
-			return nil, err
+		if s.tls, err = tlsconf.Server(c.TLS.Cert, c.TLS.Key, c.TLS.ClientCA); err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
 		}
 	}
 	s.localHost, _ = os.Hostname()
@@ -67,53 +78,77 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	s.fallbacks = m.Counter("syslog_parse_fallbacks_total", "Syslog frames that were neither RFC 5424 nor RFC 3164, kept whole as the message.", nil)
 	s.oversize = m.Counter("syslog_oversize_total", "Syslog frames longer than max_message_size: truncated, or their connection closed.", nil)
 	s.refused = m.Counter("syslog_connections_refused_total", "Syslog connections closed at once because max_connections were open.", nil)
+	s.shortFrames = m.Counter("syslog_truncated_frames_total", "Octet-counted syslog frames cut short by the end of their connection: delivered with what arrived and syslog_truncated: true.", nil)
+	s.resets = m.Counter("syslog_connection_resets_total", "Syslog connections whose read ended in a reset by the peer, after which data it sent may have been lost.", nil)
 	s.connections = m.Gauge("syslog_connections", "Open syslog connections.", nil)
 	return s, nil
 }
 
-func loadTLS(c *TLSConfig) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
-	if err != nil {
-		return nil, fmt.Errorf("loading tls certificate: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if c.ClientCA != "" {
-		pem, err := os.ReadFile(c.ClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("reading tls client_ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("reading tls client_ca %s: no PEM certificates", c.ClientCA)
-		}
-		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	}
-	return tc, nil
-}
-
-// Addr returns the address listened on once Run has started, or nil.
+// Addr returns the address listened on once Start has bound it, or nil.
 func (s *Source) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
 }
 
-func (s *Source) setAddr(a net.Addr) {
+// Start implements component.Starter: it binds the socket Run serves. A
+// second Start before Run keeps the socket of the first.
+func (s *Source) Start(context.Context) error {
 	s.mu.Lock()
-	s.addr = a
-	s.mu.Unlock()
-	close(s.listening)
-	s.deps.Metrics.Listening(a)
-	s.deps.Logger.Info("listening for syslog", "mode", s.cfg.Mode, "address", a.String())
+	defer s.mu.Unlock()
+	if s.held != nil {
+		return nil
+	}
+	var addr net.Addr
+	if s.cfg.datagram() {
+		pc, err := s.listenPacket()
+		if err != nil {
+			return err
+		}
+		s.held, addr = pc, pc.LocalAddr()
+	} else {
+		ln, err := s.listenStream()
+		if err != nil {
+			return err
+		}
+		s.held, addr = ln, ln.Addr()
+	}
+	s.addr = addr
+	s.once.Do(func() { close(s.listening) })
+	s.deps.Metrics.Listening(addr)
+	s.deps.Logger.Info("listening for syslog", "mode", s.cfg.Mode, "address", addr.String())
+	return nil
 }
 
-// Run listens until ctx is cancelled, then closes the listener and every
-// connection and waits for their goroutines.
-func (s *Source) Run(ctx context.Context, emit component.Emit) error {
-	if s.cfg.datagram() {
-		return s.runDatagram(ctx, emit)
+// take hands what Start bound over to Run, starting first when Start was
+// not called (or its socket was used by an earlier Run).
+func (s *Source) take(ctx context.Context) (io.Closer, error) {
+	for range 2 {
+		s.mu.Lock()
+		h := s.held
+		s.held = nil
+		s.mu.Unlock()
+		if h != nil {
+			return h, nil
+		}
+		if err := s.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return s.runStream(ctx, emit)
+	return nil, errors.New("syslog socket taken by a concurrent Run") // Run is not called concurrently
+}
+
+// Run serves the socket Start bound until ctx is cancelled, then closes it
+// and every connection and waits for their goroutines.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	h, err := s.take(ctx)
+	if err != nil {
+		return err
+	}
+	if pc, ok := h.(net.PacketConn); ok {
+		return s.runDatagram(ctx, pc, emit)
+	}
+	return s.runStream(ctx, h.(net.Listener), emit)
 }
 
 func (s *Source) decoder() *wire.Decoder {

@@ -10,10 +10,13 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/backoff"
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/listener"
 	wire "github.com/sluice-log/sluice/internal/syslog"
 )
 
@@ -62,14 +65,7 @@ func (s *Source) listenStream() (net.Listener, error) {
 	if s.cfg.Mode == ModeUnix {
 		return s.listenUnix()
 	}
-	ln, err := net.Listen("tcp", s.cfg.Address)
-	if err != nil {
-		return nil, fmt.Errorf("listening on tcp %s: %w", s.cfg.Address, err)
-	}
-	if s.tls != nil {
-		ln = tls.NewListener(ln, s.tls)
-	}
-	return ln, nil
+	return listener.Listen(s.cfg.Address, s.tls)
 }
 
 func (s *Source) listenUnix() (net.Listener, error) {
@@ -78,7 +74,7 @@ func (s *Source) listenUnix() (net.Listener, error) {
 	}
 	ln, err := net.Listen("unix", s.cfg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("listening on unix socket %s: %w", s.cfg.Path, err)
+		return nil, fmt.Errorf("listening on unix socket %s: %w", s.cfg.Path, listener.Cause(err))
 	}
 	if err := s.chmodSocket(); err != nil {
 		ln.Close()
@@ -117,19 +113,15 @@ func removeStaleSocket(network, path string) error {
 	return nil
 }
 
-func (s *Source) runStream(ctx context.Context, emit component.Emit) error {
-	ln, err := s.listenStream()
-	if err != nil {
-		return err
-	}
-	s.setAddr(ln.Addr())
+// runStream serves ln until ctx is done.
+func (s *Source) runStream(ctx context.Context, ln net.Listener, emit component.Emit) error {
 	cs := &connSet{conns: map[net.Conn]struct{}{}}
 	stop := context.AfterFunc(ctx, func() {
 		ln.Close()
 		cs.closeAll()
 	})
 	defer stop()
-	err = s.accept(ctx, ln, cs, emit)
+	err := s.accept(ctx, ln, cs, emit)
 	ln.Close()
 	cs.closeAll()
 	cs.wg.Wait()
@@ -195,6 +187,9 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.deps.Metrics.Errors.Inc()
+				if errors.Is(err, syscall.ECONNRESET) {
+					s.resets.Inc() // whatever the client wrote after its Finished is lost
+				}
 				s.warn("syslog tls handshake failed", "from", peer, "error", err)
 			}
 			return
@@ -203,7 +198,7 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 	b := s.newBatcher(ctx, emit)
 	rd := wire.NewReader(&connReader{conn: c, idle: s.cfg.IdleTimeout.D(), b: b}, int(s.cfg.MaxMessageSize))
 	rd.SplitNUL = s.cfg.Mode == ModeUnix
-	truncated := 0
+	truncated, short := 0, 0
 	for {
 		frame, err := rd.Next()
 		if err != nil {
@@ -212,6 +207,10 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 			return
 		}
 		b.add(frame, peer)
+		if rd.Short != short {
+			short = rd.Short
+			s.cutShort(b, peer)
+		}
 		if rd.Truncated != truncated {
 			s.oversize.Add(float64(rd.Truncated - truncated))
 			truncated = rd.Truncated
@@ -223,10 +222,26 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit)
 	}
 }
 
+// cutShort marks the event just added, whose octet-counted frame ended with
+// its connection before the announced count of bytes arrived, and counts it.
+func (s *Source) cutShort(b *batcher, peer string) {
+	ev := &b.events[len(b.events)-1]
+	ev.Fields.Set(wire.FieldTruncated, event.Bool(true))
+	s.shortFrames.Inc()
+	s.deps.Metrics.Errors.Inc()
+	s.warn("syslog connection ended inside an octet-counted frame; kept what arrived, marked "+wire.FieldTruncated, "from", peer)
+}
+
 // endConn accounts for why a connection ended.
 func (s *Source) endConn(ctx context.Context, peer string, err error) {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, io.EOF) || isClosed(err):
+	case errors.Is(err, syscall.ECONNRESET):
+		// The kernel drops what it had received but not yet handed over
+		// when a reset arrives, so messages may have been lost.
+		s.resets.Inc()
+		s.deps.Metrics.Errors.Inc()
+		s.warn("syslog connection reset by peer; messages it sent last may be lost", "from", peer, "error", err)
 	case errors.Is(err, wire.ErrFrameTooLarge):
 		s.oversize.Inc()
 		s.deps.Metrics.Errors.Inc()

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -50,6 +51,7 @@ type Source struct {
 	pingTimeout     time.Duration
 	shutdownTimeout time.Duration
 	bound           *listener.Bound
+	held            listener.Held[net.Listener]
 	listening       func(...net.Addr) // Deps.Metrics.Listening
 	senders         senders
 
@@ -82,24 +84,37 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 	return s, nil
 }
 
-// Addr returns the listening address once Run has bound it.
+// Addr returns the listening address once Start has bound it.
 func (s *Source) Addr(ctx context.Context) (net.Addr, error) { return s.bound.Addr(ctx) }
 
-// Run implements component.Source.
-func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+// Start implements component.Starter: it binds the listener Run serves, so
+// a port in use fails start-up. Run without Start starts first.
+func (s *Source) Start(context.Context) error { return s.held.Open(s.listen) }
+
+func (s *Source) listen() (net.Listener, error) {
 	ln, err := listener.Listen(s.cfg.Address, s.tls)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.bound.Set(ln.Addr())
 	s.listening(ln.Addr())
+	s.log.Info("listening for relayed events", "address", ln.Addr().String(), "path", s.cfg.Path, "tls", s.tls != nil)
+	return ln, nil
+}
+
+// Run implements component.Source: it serves the listener Start bound
+// until ctx is done, and closes it, also when ctx is done already.
+func (s *Source) Run(ctx context.Context, emit component.Emit) error {
+	ln, err := s.held.Take(s.listen)
+	if err != nil {
+		return err
+	}
 	h := &handler{s: s, emit: emit}
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext: listener.BaseContext(ctx)}
-	s.log.Info("listening for relayed events", "address", ln.Addr().String(), "path", s.cfg.Path, "tls", s.tls != nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -111,6 +126,10 @@ func (s *Source) Run(ctx context.Context, emit component.Emit) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
+	// Serve closes the listener, even one Shutdown did not see yet.
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("relay server ended", "error", err)
+	}
 	h.sessions.Wait() // each session drains its receipts, bounded by shutdown_timeout
 	return nil
 }

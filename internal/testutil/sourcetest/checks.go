@@ -1,12 +1,14 @@
 package sourcetest
 
 import (
+	"context"
 	"slices"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/sluice-log/sluice/internal/ack"
+	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -191,4 +193,47 @@ func (s *suite) cancel() {
 	if err := goleak.Find(ignore); err != nil {
 		s.t.Errorf("goroutines left after Run returned: %v", err)
 	}
+}
+
+// startedNeverRun checks, for a component.Starter, what the pipeline does
+// when another source failed to start: Run with a context already done
+// after a successful Start returns nil promptly and releases what Start
+// acquired (no goroutine left), and a new instance then starts and
+// delivers (a listener released its port, a store its lock).
+func (s *suite) startedNeverRun() {
+	ignore := goleak.IgnoreCurrent()
+	src := s.build()
+	if !s.startSource(src) {
+		return // not a Starter: nothing to check
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	// As the pipeline's emit on a done context: the batch is refused, and
+	// its token released Abandoned.
+	refuse := func(ctx context.Context, b *event.Batch) error {
+		if b.Ack != nil {
+			b.Ack.Release(ack.Abandoned)
+		}
+		return ctx.Err()
+	}
+	go func() { done <- src.Run(ctx, refuse) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.t.Errorf("Run after Start with a cancelled context returned %v, want nil", err)
+		}
+	case <-time.After(s.h.Wait / 2):
+		s.t.Fatalf("Run after Start with a cancelled context did not return within %v", s.h.Wait/2)
+	}
+	if err := goleak.Find(ignore); err != nil {
+		s.t.Errorf("goroutines left after Start and a cancelled Run: %v", err)
+	}
+	in := s.start()
+	want := s.feed("after a cancelled run", 3)
+	got := in.waitFor(len(want))
+	if !slices.Equal(got[len(got)-len(want):], want) {
+		s.t.Errorf("got %q after a cancelled run, want %q last", got, want)
+	}
+	in.stop()
 }

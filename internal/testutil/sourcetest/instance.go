@@ -49,13 +49,12 @@ type instance struct {
 	err    error
 }
 
-// start builds a source instance and runs it.
+// start builds a source instance and runs it the pipeline's way: Start
+// first when it is a component.Starter, then Run.
 func (s *suite) start() *instance {
 	s.t.Helper()
-	src := s.fx.New(s.t, s.deps)
-	if src == nil {
-		s.t.Fatalf("Fixture.New returned no source")
-	}
+	src := s.build()
+	s.startSource(src)
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{s: s, col: newCollector(s.t), cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -73,6 +72,32 @@ func (s *suite) start() *instance {
 		}
 	})
 	return in
+}
+
+// build builds a source instance.
+func (s *suite) build() component.Source {
+	s.t.Helper()
+	src := s.fx.New(s.t, s.deps)
+	if src == nil {
+		s.t.Fatalf("Fixture.New returned no source")
+	}
+	return src
+}
+
+// startSource calls Start when src is a component.Starter, bounded by the
+// wait, and reports whether it is one.
+func (s *suite) startSource(src component.Source) bool {
+	s.t.Helper()
+	st, ok := src.(component.Starter)
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.h.Wait)
+	defer cancel()
+	if err := st.Start(ctx); err != nil {
+		s.t.Fatalf("Start: %v", err)
+	}
+	return true
 }
 
 // stop cancels Run and waits for it to return, failing the check if it

@@ -70,6 +70,7 @@ const (
 	flawLeak          = "leaves a goroutine behind"
 	flawReorder       = "swaps events"
 	flawDropLast      = "drops the last line of each read"
+	flawKeepStarted   = "keeps what Start acquired when Run's context is already done"
 )
 
 // memSource is a correct replayable source, unless given a flaw: it reads
@@ -82,9 +83,50 @@ type memSource struct {
 	flaw  string
 	// stuck keeps a flawSlowStop Run, or a flawLeak goroutine, until the test ends.
 	stuck <-chan struct{}
+
+	mu      sync.Mutex
+	release func() // stops what Start started, for the next Run
+}
+
+// Start implements component.Starter. It starts a goroutine that stands
+// for a listener: Run takes it over and stops it when it returns.
+func (s *memSource) Start(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		return nil
+	}
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+		case <-s.stuck:
+		}
+	}()
+	s.release = func() { close(stop) }
+	return nil
+}
+
+// take hands what Start started to Run, starting first if need be.
+func (s *memSource) take(ctx context.Context) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release == nil {
+		s.mu.Unlock()
+		_ = s.Start(ctx) // never fails
+		s.mu.Lock()
+	}
+	release := s.release
+	s.release = nil
+	return release
 }
 
 func (s *memSource) Run(ctx context.Context, emit component.Emit) error {
+	release := s.take(ctx)
+	if ctx.Err() != nil && s.flaw == flawKeepStarted {
+		return nil
+	}
+	defer release()
 	var start int
 	if _, err := s.store.Load(&start); err != nil {
 		return err
@@ -204,7 +246,10 @@ func (s *memSource) emit(ctx context.Context, emit component.Emit, b *event.Batc
 	return nil
 }
 
-var _ component.Source = (*memSource)(nil)
+var (
+	_ component.Source  = (*memSource)(nil)
+	_ component.Starter = (*memSource)(nil)
+)
 
 // memHarness is the harness of memSource with a flaw.
 func memHarness(flaw string, wait time.Duration) Harness {

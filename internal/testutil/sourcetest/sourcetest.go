@@ -9,7 +9,9 @@
 // restart neither lose nor repeat events (for sources that cannot replay:
 // what the client was told was accepted is delivered); bad input is counted
 // and survived; and Run returns promptly on cancellation, leaving no
-// goroutine behind. It is Redpanda Connect's integration StreamTests for
+// goroutine behind. A source that is a component.Starter is started as the
+// pipeline starts it (Start, then Run), and Run with a context already
+// done after Start must release what Start acquired. It is Redpanda Connect's integration StreamTests for
 // sources, without containers: the inputs are files, pipes, scripts and
 // loopback sockets in a temporary directory.
 package sourcetest
@@ -95,6 +97,7 @@ func Run(t testing.TB, h Harness) {
 		{"AcceptedIsDelivered", (*suite).acceptedIsDelivered, !h.Confirms},
 		{"BadInputCountedNotFatal", (*suite).badInput, false},
 		{"CancelReturnsPromptly", (*suite).cancel, false},
+		{"StartedThenCancelledRunReleases", (*suite).startedNeverRun, false},
 	}
 	for _, c := range checks {
 		if c.skip {

@@ -74,6 +74,7 @@ func TestBrokenSourcesFail(t *testing.T) {
 		{flawLeak, "goroutines left"},
 		{flawReorder, "-want +got"},
 		{flawDropLast, "timed out"},
+		{flawKeepStarted, "goroutines left after Start and a cancelled Run"},
 	} {
 		t.Run(strings.ReplaceAll(tc.flaw, " ", "_"), func(t *testing.T) {
 			// In parallel: a leaked goroutine of one may add a failure to
