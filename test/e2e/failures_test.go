@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -128,7 +129,7 @@ sinks:
 		data, err := os.ReadFile(filepath.Join(dir, "out.log"))
 		return err == nil && strings.Contains(string(data), "up")
 	})
-	if code := p.stop(15); code != 0 {
+	if code := p.stop(syscall.SIGTERM); code != 0 {
 		t.Errorf("exit %d after SIGTERM", code)
 	}
 }
@@ -159,5 +160,59 @@ sinks:
 	code, out := exited(t, cfg, "--once", "--grace", "2s")
 	if code != 2 || !strings.Contains(out, "sluice: 100 events left undelivered") {
 		t.Errorf("exit %d after %v, output:\n%s\nwant exit 2 and the 100 undelivered events", code, time.Since(began), out)
+	}
+}
+
+// A reload whose new config cannot open its listener keeps the old source
+// running on its old socket, and says so. (A unix socket: its path is
+// fixed, so the kept source listens where it did, with no port to probe.)
+func TestReloadKeepsSourceThatCannotListen(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	sock := filepath.Join(dir, "log.sock")
+	config := func(path string) string {
+		return fmt.Sprintf(`
+data_dir: %s/data
+sources:
+  in: { type: syslog, mode: unix, path: "%s" }
+sinks:
+  out: { type: file, inputs: [in], path: "%s/out.log", batch: { timeout: 10ms } }
+`, dir, path, dir)
+	}
+	writeFile(t, cfg, config(sock))
+	p := start(t, cfg, nil)
+	p.ready()
+	send := func(line string) {
+		t.Helper()
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Fprintf(c, "<13>1 2026-12-06T00:00:00Z h app - - - %s\n", line); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arrived := func(line string) func() bool {
+		return func() bool {
+			data, err := os.ReadFile(filepath.Join(dir, "out.log"))
+			return err == nil && strings.Contains(string(data), line)
+		}
+	}
+	send("before the reload")
+	waitFor(t, 30*time.Second, "the first line", arrived("before the reload"))
+	writeFile(t, cfg, config(filepath.Join(dir, "no-such-dir", "log.sock")))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the reload to say what it kept", func() bool {
+		return strings.Contains(p.stderr.String(), "kept the previous config of sources.in")
+	})
+	send("after the reload")
+	waitFor(t, 30*time.Second, "a line on the old socket after the reload", arrived("after the reload"))
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d after SIGTERM", code)
 	}
 }
