@@ -17,15 +17,17 @@ import (
 // Server builds a server config from PEM files. With clientCA set, clients
 // must present a certificate signed by it (mutual TLS).
 //
-// Session tickets are disabled. A TLS 1.3 server sends its tickets after
-// the handshake, when the client does not wait for them: a sender that
-// connects, writes and closes at once (logger scripts, openssl s_client,
-// Python's ssl) closes its socket with the ticket unread, its kernel answers
-// with a reset instead of a FIN, and the reset makes sluice's read fail
-// with the client's lines unread: every line of such a connection was
-// lost. Without tickets the server sends nothing after its Finished, the
-// client's close is a FIN and everything it wrote is read. Log senders
-// gain little from resumption (one long connection, or one short one).
+// Session tickets are disabled. A TLS 1.3 server sends its tickets right
+// after the handshake, and a sender that connects, writes and closes at
+// once (a script over openssl or Python's ssl, which read one record at a
+// time) closes its socket with the ticket still unread. Closing with
+// unread data makes the sender's kernel send a reset instead of a FIN and
+// drop what it had not sent yet: the lines, held back by Nagle's algorithm
+// until the handshake's last flight is acknowledged. Every line of such a
+// connection was lost, with nothing to see on sluice's side but the reset.
+// Without tickets the server sends nothing after its Finished, the close
+// is a FIN and every line arrives. Log senders gain little from resumption
+// (one long connection, or a few short ones).
 func Server(certFile, keyFile, clientCA string) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("tls needs both cert and key")
