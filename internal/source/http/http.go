@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
@@ -92,12 +93,15 @@ type Source struct {
 	bound   *listener.Bound
 	held    listener.Held[net.Listener]
 	badReqs interface{ Inc() }
+	resets  interface{ Inc() }
 }
 
 // New returns an http source.
 func New(c *Config, d component.Deps) (component.Source, error) {
 	s := &Source{cfg: c, deps: d, bound: listener.NewBound(),
-		badReqs: d.Metrics.Counter("http_bad_requests_total", "Requests refused: bad body, auth, size or method.", nil)}
+		badReqs: d.Metrics.Counter("http_bad_requests_total", "Requests refused: bad body, auth, size or method.", nil),
+		resets: d.Metrics.Counter("http_connection_resets_total",
+			"Requests whose body read ended in a reset by the client: it got no answer, and must send again.", nil)}
 	for _, t := range c.Auth.Tokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t.Reveal())))
 	}
@@ -177,6 +181,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	events, status, err := s.decode(r)
+	if errors.Is(err, syscall.ECONNRESET) {
+		// Nothing was emitted and no answer can reach the client: it
+		// must send again, or its events are lost on its side.
+		s.resets.Inc()
+		s.deps.Metrics.Errors.Inc()
+		s.deps.Logger.Warn("request body cut by a connection reset; the client got no answer", "remote", r.RemoteAddr, "error", err)
+		return
+	}
 	if err != nil {
 		s.badReqs.Inc()
 		s.deps.Metrics.Errors.Inc()

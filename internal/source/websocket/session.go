@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 
 	"github.com/coder/websocket"
 
@@ -96,6 +97,13 @@ func (ss *session) serve(srcCtx context.Context, emit component.Emit) {
 	cancel()
 	_ = ss.c.CloseNow()
 	wg.Wait()
+	if errors.Is(err, syscall.ECONNRESET) {
+		// Batches without a receipt are sent again by the sender; count
+		// the reset, since whatever it wrote last never arrived.
+		ss.src.resets.Inc()
+		ss.src.log.Warn("sender's connection reset; it resends what has no receipt", "remote", ss.remote, "sender", ss.sender, "error", err)
+		return
+	}
 	ss.src.log.Info("sender disconnected", "remote", ss.remote, "sender", ss.sender, "reason", err)
 }
 

@@ -57,6 +57,7 @@ type Source struct {
 
 	connections, unauthorized prometheus.Counter
 	duplicates, badMessages   prometheus.Counter
+	resets                    prometheus.Counter
 }
 
 // New returns a websocket source.
@@ -69,6 +70,8 @@ func New(c *Config, d component.Deps) (component.Source, error) {
 		unauthorized: d.Metrics.Counter("websocket_unauthorized_total", "Relay handshakes refused for bad or missing credentials.", nil),
 		duplicates:   d.Metrics.Counter("websocket_duplicate_batches_total", "Batches received again and not emitted twice.", nil),
 		badMessages:  d.Metrics.Counter("websocket_bad_messages_total", "Relay messages rejected as malformed.", nil),
+		resets: d.Metrics.Counter("websocket_connection_resets_total",
+			"Sender connections that ended in a reset; the sender resends what has no receipt.", nil),
 	}
 	for _, t := range c.Auth.Tokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t.Reveal())))
