@@ -66,14 +66,14 @@ func (s *streamTransport) send(ctx context.Context, f *frames) error {
 		deadline = d
 	}
 	if err := c.SetWriteDeadline(deadline); err != nil {
-		s.drop()
+		s.abort()
 		return fmt.Errorf("writing to %s: %w", s.target, err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetWriteDeadline(time.Now()) })
 	_, err := c.Write(f.buf)
 	stop()
 	if err != nil {
-		s.drop()
+		s.abort()
 		return fmt.Errorf("writing %d messages to %s: %w", f.count(), s.target, err)
 	}
 	return nil
@@ -146,6 +146,18 @@ func (s *streamTransport) drop() {
 	}
 }
 
+// abort drops a connection whose write failed, without the TLS
+// close_notify a graceful close sends: the TLS state is broken after a
+// failed write anyway, and to a receiver that stopped reading the alert
+// would block for up to 5s (crypto/tls's own bound), holding up a Write
+// whose context was cancelled.
+func (s *streamTransport) abort() {
+	if s.conn != nil {
+		s.conn.abort()
+		s.conn = nil
+	}
+}
+
 func (s *streamTransport) close() error {
 	s.drop()
 	return nil
@@ -185,7 +197,18 @@ func (w *watchedConn) alive() bool {
 
 // close closes the connection and waits for the reading goroutine.
 func (w *watchedConn) close() {
-	_ = w.Conn.Close()
+	_ = w.Conn.Close() // the reader sees the end either way
+	<-w.gone
+}
+
+// abort closes the network connection under any TLS layer at once, and
+// waits for the reading goroutine.
+func (w *watchedConn) abort() {
+	c := w.Conn
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	_ = c.Close() // the reader sees the end either way
 	<-w.gone
 }
 
