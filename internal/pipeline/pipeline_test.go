@@ -256,6 +256,9 @@ sinks:
 		if w.acked[ack.Delivered] != 0 || w.acked[ack.Abandoned] != 30 {
 			t.Errorf("acks after hard stop: %v", w.acked)
 		}
+		if got := p.Undelivered(); got != 30 {
+			t.Errorf("Undelivered() = %d, want the 30 abandoned", got)
+		}
 	})
 }
 
@@ -536,28 +539,6 @@ sinks:
 		testutil.Diff(t, []Health(nil), p.Failed())
 		testutil.Diff(t, msgs("e", 2, ""), w.delivered["s"])
 		p.Stop(time.Second)
-	})
-}
-
-// What a hard stop abandons is counted as undelivered.
-func TestUndeliveredCountsWhatAHardStopAbandons(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t.Name())
-		w.gate = make(chan struct{}) // never opens
-		p := newPipeline(t)
-		if err := p.Apply(parse(t, `
-sources:
-  src: { type: testsrc, world: `+t.Name()+`, count: 30, batch: 10, prefix: e, follow: true }
-sinks:
-  s: { type: testsink, world: `+t.Name()+`, inputs: [src] }
-`)); err != nil {
-			t.Fatal(err)
-		}
-		settle(time.Second)
-		p.Stop(50 * time.Millisecond)
-		if got := p.Undelivered(); got != 30 {
-			t.Errorf("Undelivered() = %d, want 30", got)
-		}
 	})
 }
 
