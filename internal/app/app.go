@@ -211,9 +211,9 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 	}
 }
 
-// outcome is the exit code of a run that ended: with --once, a source that
-// failed or events left undelivered fail the job (exit 2), said in one line
-// each.
+// outcome is the exit code of a run that ended: with --once, a component
+// that ended failed, events a destination rejected or events left
+// undelivered fail the job (exit 2), said in one line each.
 func (r *runner) outcome() int {
 	if !r.opts.Once {
 		return ExitOK
@@ -221,6 +221,10 @@ func (r *runner) outcome() int {
 	code := ExitOK
 	for _, h := range r.pl.Failed() {
 		fmt.Fprintf(r.opts.Stderr, "sluice: %s.%s failed: %s\n", component.Kind(h.Kind).Plural(), h.ID, h.Error)
+		code = ExitRuntime
+	}
+	if n := r.pl.Rejected(); n > 0 {
+		fmt.Fprintf(r.opts.Stderr, "sluice: %d events rejected by their destination (see the log above)\n", n)
 		code = ExitRuntime
 	}
 	if n := r.pl.Undelivered(); n > 0 {
@@ -310,9 +314,15 @@ func (r *runner) reload() {
 		}
 	}
 	if !sameAPI(r.cfg.API, cfg.API) {
-		r.stopAPI()
+		r.stopAPI() // first: the new listener may take the same address
 		if err := r.startAPI(cfg); err != nil {
-			r.log.Error("restarting api", "error", err)
+			// Keep the API up on its previous config, and keep that config
+			// as the running one, so the next reload tries again.
+			r.log.Error("reload: the new api config cannot start; keeping the previous one", "error", err)
+			cfg.API = r.cfg.API
+			if err := r.startAPI(cfg); err != nil {
+				r.log.Error("restarting the api on its previous config", "error", err)
+			}
 		}
 	}
 	r.cfg = cfg

@@ -69,18 +69,46 @@ func (h *health) snapshot() (State, string, time.Time, int) {
 	return h.state, h.err, h.since, h.restarts
 }
 
+// healthView is what Health reads: the nodes of the graph last applied
+// and the sources of the last reload that could not start. It is swapped
+// whole at the end of every apply, so Health never waits for a reload or
+// a shutdown, which hold the pipeline's lock for as long as they drain.
+type healthView struct {
+	nodes         []*node
+	startFailures []Health
+}
+
+// publishHealth makes the graph just applied the one Health reports. After
+// Stop it keeps the stopped nodes, whose final states tell a batch job
+// (--once) how it went.
+func (p *Pipeline) publishHealth(nodes map[string]*node, keep bool) {
+	v := &healthView{startFailures: p.startFailures}
+	if keep {
+		if old := p.health.Load(); old != nil {
+			v.nodes = old.nodes
+		}
+	}
+	for _, n := range nodes {
+		v.nodes = append(v.nodes, n)
+	}
+	p.health.Store(v)
+}
+
 // Health reports the state of every running component, sorted by kind and
-// ID, and of components whose start failed on a reload.
+// ID, and of components whose start failed on a reload; after Stop, the
+// final state of the components that ran last.
 func (p *Pipeline) Health() []Health {
-	p.mu.Lock()
-	out := make([]Health, 0, len(p.nodes)+len(p.startFailures))
-	for _, n := range p.nodes {
+	v := p.health.Load()
+	if v == nil {
+		return nil
+	}
+	out := make([]Health, 0, len(v.nodes)+len(v.startFailures))
+	for _, n := range v.nodes {
 		st, err, since, restarts := n.health.snapshot()
 		out = append(out, Health{ID: n.cfg.ID, Kind: string(n.cfg.Kind), Type: n.cfg.Type,
 			State: st, Error: err, Since: since, Restarts: restarts})
 	}
-	out = append(out, p.startFailures...)
-	p.mu.Unlock()
+	out = append(out, v.startFailures...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
 			return out[i].Kind < out[j].Kind

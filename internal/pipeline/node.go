@@ -50,8 +50,16 @@ func (n *node) push(ctx context.Context, b *event.Batch) (bool, error) {
 	if n.retired {
 		return false, nil
 	}
-	received(n.metrics, b)
-	return true, n.in.Push(ctx, b)
+	// Counted once the buffer took the batch (a push cut short by a stop
+	// is emitted again), from figures read before: after Push the batch
+	// belongs to the consumer, which may change it.
+	events, bytes := len(b.Events), messageBytes(b)
+	if err := n.in.Push(ctx, b); err != nil {
+		return true, err
+	}
+	n.metrics.EventsIn.Add(float64(events))
+	n.metrics.BytesIn.Add(float64(bytes))
+	return true, nil
 }
 
 // retire stops the node accepting input, waiting for pushes in flight.

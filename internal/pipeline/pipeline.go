@@ -72,11 +72,18 @@ type Pipeline struct {
 
 	// undelivered counts events given up on (see Undelivered).
 	undelivered atomic.Int64
+	// rejected counts events destinations refused for good (see Rejected).
+	rejected atomic.Int64
 
 	// startFailures are the new sources of the last reload that could not
 	// start and were left out (they show as failed until a reload fixes
 	// them).
 	startFailures []Health
+	// health is what Health reports (see healthView).
+	health atomic.Pointer[healthView]
+	// stopping is set by Stop: the last apply keeps the stopped nodes in
+	// the health view.
+	stopping bool
 }
 
 // startTimeout bounds one source's Start (binding, opening directories).
@@ -185,6 +192,7 @@ func (p *Pipeline) apply(cfg *config.Config, drain time.Duration) error {
 		}
 	}
 	p.cfg, p.nodes = cfg, next
+	p.publishHealth(next, p.stopping)
 	if len(failed) > 0 {
 		return &StartError{Errs: failed}
 	}
@@ -289,7 +297,10 @@ func (p *Pipeline) startReplacements(cfg *config.Config, next map[string]*node, 
 			berr = startSource(prev)
 		}
 		if berr != nil {
-			failed = append(failed, fmt.Errorf("%w; the previous config could not start again either: %w", err, berr))
+			err = fmt.Errorf("%w; the previous config could not start again either: %w", err, berr)
+			failed = append(failed, err)
+			p.startFailures = append(p.startFailures, Health{ID: n.cfg.ID, Kind: string(n.cfg.Kind), Type: n.cfg.Type,
+				State: StateFailed, Error: err.Error(), Since: time.Now()})
 			continue
 		}
 		r := newRoutes[n.cfg.ID]
@@ -421,8 +432,11 @@ func (p *Pipeline) start(n *node) {
 			p.runTransform(ctx, n, impl, log)
 		}()
 	case component.Sink:
-		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log, health: &n.health, undelivered: &p.undelivered, giveUp: p.opts.GiveUpAfter,
-			retry: backoff.Exponential{Base: n.cfg.Retry.InitialBackoff.D(), Max: n.cfg.Retry.MaxBackoff.D(), Jitter: true}}
+		_, durable := n.in.(shutdowner)
+		r := &sinkRunner{sink: impl, buf: n.in, batch: n.cfg.Batch, metrics: n.metrics, log: log,
+			health: &n.health, undelivered: &p.undelivered, rejected: &p.rejected, durable: durable,
+			giveUp: p.opts.GiveUpAfter,
+			retry:  backoff.Exponential{Base: n.cfg.Retry.InitialBackoff.D(), Max: n.cfg.Retry.MaxBackoff.D(), Jitter: true}}
 		if p.opts.Once {
 			// A batch job has its input at hand: waiting for a partial batch
 			// to fill would only delay the end, where sources wait for acks.
@@ -462,6 +476,11 @@ func (p *Pipeline) abandonUntilClosed(in buffer.Buffer) {
 		b.Ack.Release(ack.Abandoned)
 	}
 }
+
+// Rejected counts the events destinations refused for good (they count as
+// done: sources commit past them). `sluice run --once` fails when it is not
+// zero.
+func (p *Pipeline) Rejected() int64 { return p.rejected.Load() }
 
 // Undelivered counts the events the pipeline gave up on: abandoned by a
 // hard stop or a failing transform (sources that can replay read them
@@ -541,6 +560,9 @@ func (p *Pipeline) Wait() { p.sources.Wait() }
 func (p *Pipeline) Stop(grace time.Duration) {
 	t := time.AfterFunc(grace, p.hardCancel)
 	defer t.Stop()
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
 	_ = p.apply(&config.Config{}, 0)
 	p.hardCancel()
 }

@@ -570,3 +570,45 @@ sinks:
 		testutil.Diff(t, map[ack.Status]int{ack.Abandoned: 20}, w.acked)
 	})
 }
+
+// Health answers while a reload drains a replaced sink (which holds the
+// pipeline's lock for as long as it takes), and after Stop it keeps the
+// final state of the components that ran last.
+func TestHealthDuringReloadAndAfterStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t.Name())
+		w.gate = make(chan struct{})
+		p := New(Options{Logger: logging.New(t.Output(), 0, false, 0), Metrics: telemetry.New(prometheus.NewRegistry()),
+			ReloadDrain: time.Hour})
+		base := `
+sources:
+  src: { type: testsrc, world: ` + t.Name() + `, count: 5, batch: 5, prefix: e, follow: true }
+  bad: { type: testsrc, world: ` + t.Name() + `, count: 1, batch: 1, fail_runs: 1000 }
+sinks:
+  s: { type: testsink, world: ` + t.Name() + `, inputs: [src, bad], batch: { max_events: 7 } }
+`
+		if err := p.Apply(parse(t, base)); err != nil {
+			t.Fatal(err)
+		}
+		settle(time.Second)
+		reloaded := make(chan error, 1)
+		go func() { reloaded <- p.Apply(parse(t, strings.Replace(base, "max_events: 7", "max_events: 9", 1))) }()
+		synctest.Wait() // the reload waits for the gated sink to drain
+		select {
+		case <-reloaded:
+			t.Fatal("the reload did not wait for the sink")
+		default:
+		}
+		if h := p.Failed(); len(h) != 1 || h[0].ID != "bad" {
+			t.Errorf("Failed() during the reload = %+v", h)
+		}
+		close(w.gate)
+		if err := <-reloaded; err != nil {
+			t.Fatal(err)
+		}
+		p.Stop(time.Second)
+		if h := p.Failed(); len(h) != 1 || h[0].ID != "bad" {
+			t.Errorf("Failed() after Stop = %+v, want the source that failed", h)
+		}
+	})
+}

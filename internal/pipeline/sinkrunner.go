@@ -34,6 +34,10 @@ type sinkRunner struct {
 	undelivered *atomic.Int64
 	// giveUp, when positive, bounds how long one batch is retried.
 	giveUp time.Duration
+	// rejected counts the events destinations refused for good.
+	rejected *atomic.Int64
+	// durable: the buffer keeps abandoned batches (disk).
+	durable bool
 
 	carry *event.Batch // remainder of a batch split at max_events
 }
@@ -129,7 +133,10 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 			r.health.set(StateRunning, nil)
 			r.log.Warn("retrying failed events", "events", len(b.Events), "error", err)
 		case errors.As(err, &rej):
-			r.health.set(StateRunning, nil)
+			// A refused batch is done, but a destination that refuses
+			// everything (wrong credentials) must not look healthy.
+			r.health.set(StateFailed, err)
+			r.rejected.Add(int64(len(b.Events)))
 			r.metrics.Rejected.Add(float64(len(b.Events)))
 			r.metrics.Errors.Inc()
 			r.log.Error("destination rejected events", "events", len(b.Events), "error", err)
@@ -142,19 +149,32 @@ func (r *sinkRunner) deliver(ctx context.Context, b *event.Batch) {
 			r.metrics.Errors.Inc()
 			r.log.Warn("write failed; retrying", "events", len(b.Events), "attempt", attempt+1, "error", err)
 		}
-		if r.giveUp > 0 && time.Since(began) >= r.giveUp {
-			r.log.Error("giving up on events the destination did not take", "events", len(b.Events), "after", r.giveUp.String(), "error", err)
-			r.undelivered.Add(int64(len(b.Events)))
-			b.Ack.Release(ack.Abandoned)
-			return
+		wait := r.wait(attempt, err)
+		if r.giveUp > 0 {
+			left := r.giveUp - time.Since(began)
+			if left <= 0 {
+				r.log.Error("giving up on events the destination did not take", "events", len(b.Events), "after", r.giveUp.String(), "error", err)
+				r.abandon(b)
+				return
+			}
+			wait = min(wait, left) // a long Retry-After must not outlast the bound
 		}
 		r.metrics.Retries.Inc()
-		if !backoff.Sleep(ctx, r.wait(attempt, err)) {
-			r.undelivered.Add(int64(len(b.Events)))
-			b.Ack.Release(ack.Abandoned)
+		if !backoff.Sleep(ctx, wait) {
+			r.abandon(b)
 			return
 		}
 	}
+}
+
+// abandon gives b up: its sources replay it after a restart. A durable
+// buffer keeps it (and counts it with what it holds at the stop); from a
+// memory buffer it is lost to this run, counted as undelivered.
+func (r *sinkRunner) abandon(b *event.Batch) {
+	if !r.durable {
+		r.undelivered.Add(int64(len(b.Events)))
+	}
+	b.Ack.Release(ack.Abandoned)
 }
 
 // split counts the delivered and rejected events of a partial failure and
@@ -169,6 +189,7 @@ func (r *sinkRunner) split(b *event.Batch, outcomes []component.Outcome, status 
 		case component.Retry:
 			retry.Events = append(retry.Events, b.Events[i])
 		case component.Reject:
+			r.rejected.Add(1)
 			r.metrics.Rejected.Inc()
 			*status = ack.Rejected
 		}

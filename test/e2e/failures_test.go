@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -214,5 +215,42 @@ sinks:
 	waitFor(t, 30*time.Second, "a line on the old socket after the reload", arrived("after the reload"))
 	if code := p.stop(syscall.SIGTERM); code != 0 {
 		t.Errorf("exit %d after SIGTERM", code)
+	}
+}
+
+// --once fails when a source failed, and when a destination rejected
+// events (say, wrong credentials): the events count as done, so the job
+// must not pass for a success.
+func TestOnceFailsOnFailedSourceAndRejects(t *testing.T) {
+	dir := t.TempDir()
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad credentials", http.StatusUnauthorized)
+	}))
+	defer refuse.Close()
+	writeFile(t, filepath.Join(dir, "in.log"), "a\nb\nc\n")
+	for _, tc := range []struct{ name, cfg, want string }{
+		{"failed source", fmt.Sprintf(`
+data_dir: %s/data1
+sources:
+  cmd: { type: exec, command: [sh, -c, "echo hi; exit 3"], restart: never }
+sinks:
+  out: { type: file, inputs: [cmd], path: "%s/out.log" }
+`, dir, dir), "sluice: sources.cmd failed: "},
+		{"rejected events", fmt.Sprintf(`
+data_dir: %s/data2
+sources:
+  in: { type: file, include: ["%s/in.log"], read_from: beginning }
+sinks:
+  refused: { type: http, inputs: [in], url: "%s/ingest" }
+`, dir, dir, refuse.URL), "sluice: 3 events rejected by their destination"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "c.yaml")
+			writeFile(t, cfg, tc.cfg)
+			code, out := exited(t, cfg, "--once")
+			if code != 2 || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit 2 and %q", code, out, tc.want)
+			}
+		})
 	}
 }
