@@ -595,8 +595,8 @@ sinks:
 		go func() { reloaded <- p.Apply(parse(t, strings.Replace(base, "max_events: 7", "max_events: 9", 1))) }()
 		synctest.Wait() // the reload waits for the gated sink to drain
 		select {
-		case <-reloaded:
-			t.Fatal("the reload did not wait for the sink")
+		case err := <-reloaded:
+			t.Fatalf("the reload did not wait for the sink (Apply = %v)", err)
 		default:
 		}
 		if h := p.Failed(); len(h) != 1 || h[0].ID != "bad" {
