@@ -8,6 +8,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -125,7 +127,11 @@ func Run(o RunOptions) int {
 	r := &runner{opts: o, log: log, reg: prometheus.NewRegistry()}
 	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.metrics = telemetry.New(r.reg)
-	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log)}
+	// The series of metrics rules live across reloads, beside sluice's own.
+	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
+	r.reg.MustRegister(prom.New(r.store))
+	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
+		MetricsStore: r.store}
 	if o.Once {
 		// A batch job whose destination stays down ends, failing, instead
 		// of retrying for ever.
@@ -148,6 +154,7 @@ func Run(o RunOptions) int {
 		return ExitRuntime
 	}
 	r.cfg = cfg
+	r.retainRules(cfg)
 	log.Info("sluice started", "config", cfg.File, "components", len(cfg.Components))
 	if o.ReadyFile != "" {
 		r.startReady(cfg)
@@ -160,11 +167,26 @@ type runner struct {
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	metrics *telemetry.Registry
+	store   *store.Store
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
 
 	stopReady func() // cancels the ready-file writer and waits for it
+}
+
+// retainRules applies cfg's metrics settings to the store and drops the
+// series of rules cfg no longer has (changed rules replaced theirs when
+// they were built).
+func (r *runner) retainRules(cfg *config.Config) {
+	r.store.SetMaxSeries(cfg.Metrics.MaxSeries)
+	keep := map[string]bool{}
+	for _, c := range cfg.Components {
+		if c.Type == config.RuleType && c.Kind == component.KindSink {
+			keep[strings.TrimPrefix(c.ID, config.RulePrefix)] = true
+		}
+	}
+	r.store.Retain(keep)
 }
 
 // startReady writes the ready file in the background, once every listening
@@ -316,6 +338,7 @@ func (r *runner) reload() {
 		}
 	}
 	r.cfg = cfg
+	r.retainRules(cfg)
 	r.log.Info("config reloaded", "components", len(cfg.Components))
 }
 

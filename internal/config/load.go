@@ -69,6 +69,7 @@ type topLevel struct {
 	Sources    map[string]yaml.Node `yaml:"sources"`
 	Transforms map[string]yaml.Node `yaml:"transforms"`
 	Sinks      map[string]yaml.Node `yaml:"sinks"`
+	Metrics    yaml.Node            `yaml:"metrics"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -114,6 +115,9 @@ func (p *parser) parse(data []byte) *Config {
 				cfg.Components = append(cfg.Components, c)
 			}
 		}
+	}
+	if top.Metrics.Kind != 0 {
+		p.metrics(&top.Metrics, cfg)
 	}
 	p.checkGraph(cfg, root)
 	return cfg

@@ -16,10 +16,9 @@ type Family struct {
 	opts   Options
 	folded atomic.Uint64
 
-	mu       sync.Mutex
-	series   map[string]*Series
-	overflow *Series
-	dropped  bool // replaced or removed by a reload: updates are ignored
+	mu      sync.Mutex
+	series  map[string]*Series // the overflow series too, under its key
+	dropped bool               // replaced or removed by a reload: updates are ignored
 }
 
 // Series is one label set's value: a counter's or gauge's Value, or a
@@ -45,15 +44,7 @@ func (f *Family) Folded() uint64 { return f.folded.Load() }
 func (f *Family) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.countLocked()
-}
-
-func (f *Family) countLocked() int {
-	n := len(f.series)
-	if f.overflow != nil {
-		n++
-	}
-	return n
+	return len(f.series)
 }
 
 // Add adds v to a counter or gauge series (a gauge's sub is Add(-v)).
@@ -100,18 +91,14 @@ func (f *Family) create(key []byte) *Series {
 		return nil
 	}
 	if f.opts.MaxSeries > 0 && len(f.series) >= f.opts.MaxSeries {
+		// The overflow series is an ordinary series of the map, so an
+		// event whose labels really are all __overflow__ shares it instead
+		// of making a duplicate.
 		f.folded.Add(1)
-		if f.overflow == nil {
-			if !f.store.reserve(f.opts.Name) {
-				return nil
-			}
-			labels := make([]string, len(f.opts.Labels))
-			for i := range labels {
-				labels[i] = Overflow
-			}
-			f.overflow = f.newSeries(labels)
+		key = f.overflowKey()
+		if s, ok := f.series[string(key)]; ok {
+			return s
 		}
-		return f.overflow
 	}
 	if !f.store.reserve(f.opts.Name) {
 		return nil
@@ -120,6 +107,14 @@ func (f *Family) create(key []byte) *Series {
 	s := f.newSeries(splitKey(k, len(f.opts.Labels)))
 	f.series[k] = s
 	return s
+}
+
+func (f *Family) overflowKey() []byte {
+	var k []byte
+	for range f.opts.Labels {
+		k = AppendKeyString(k, Overflow)
+	}
+	return k
 }
 
 func (f *Family) newSeries(labels []string) *Series {
@@ -149,9 +144,6 @@ func (f *Family) Collect(fn func(Series)) {
 	for _, s := range f.series {
 		each(s)
 	}
-	if f.overflow != nil {
-		each(f.overflow)
-	}
 }
 
 // Sweep removes the series not updated for expire_after.
@@ -173,10 +165,6 @@ func (f *Family) sweepLocked(now time.Time) {
 			delete(f.series, k)
 			removed++
 		}
-	}
-	if f.overflow != nil && f.overflow.last < cut {
-		f.overflow = nil
-		removed++
 	}
 	f.store.total.Add(-int64(removed))
 }

@@ -127,8 +127,8 @@ func (s *Store) Retain(keep map[string]bool) {
 
 func (s *Store) dropLocked(f *Family) {
 	f.mu.Lock()
-	s.total.Add(-int64(f.countLocked()))
-	f.series, f.overflow, f.dropped = map[string]*Series{}, nil, true
+	s.total.Add(-int64(len(f.series)))
+	f.series, f.dropped = map[string]*Series{}, true
 	f.mu.Unlock()
 	delete(s.families, f.opts.Name)
 }

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -28,17 +29,17 @@ func (c *clock) add(d time.Duration) {
 func key(vals ...string) []byte {
 	var k []byte
 	for _, v := range vals {
-		k = AppendKeyString(k, v)
+		k = store.AppendKeyString(k, v)
 	}
 	return k
 }
 
 // dump renders a family as sorted "labels=value" lines.
-func dump(f *Family) []string {
+func dump(f *store.Family) []string {
 	var out []string
-	f.Collect(func(s Series) {
+	f.Collect(func(s store.Series) {
 		v := fmt.Sprint(s.Value)
-		if f.opts.Kind == Histogram {
+		if f.Options().Kind == store.Histogram {
 			v = fmt.Sprintf("%v sum=%v count=%d", s.Counts, s.Sum, s.Count)
 		}
 		out = append(out, strings.Join(s.Labels, ",")+"="+v)
@@ -56,46 +57,53 @@ func TestFamily(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		opts   Options
+		opts   store.Options
 		ops    []op
 		want   []string
 		folded uint64
 	}{
 		{
 			name: "counter by labels",
-			opts: Options{Name: "c", Kind: Counter, Labels: []string{"code", "method"}},
+			opts: store.Options{Name: "c", Kind: store.Counter, Labels: []string{"code", "method"}},
 			ops:  []op{{"add", []string{"200", "GET"}, 1}, {"add", []string{"200", "GET"}, 1}, {"add", []string{"404", "GET"}, 1}},
 			want: []string{"200,GET=2", "404,GET=1"},
 		},
 		{
 			name: "gauge set add sub",
-			opts: Options{Name: "g", Kind: Gauge, Labels: []string{"q"}},
+			opts: store.Options{Name: "g", Kind: store.Gauge, Labels: []string{"q"}},
 			ops:  []op{{"set", []string{"a"}, 5}, {"add", []string{"a"}, 2}, {"add", []string{"a"}, -3}, {"set", []string{"b"}, 1}},
 			want: []string{"a=4", "b=1"},
 		},
 		{
 			name: "histogram buckets",
-			opts: Options{Name: "h", Kind: Histogram, Buckets: []float64{0.1, 1}},
+			opts: store.Options{Name: "h", Kind: store.Histogram, Buckets: []float64{0.1, 1}},
 			ops:  []op{{"observe", nil, 0.05}, {"observe", nil, 0.1}, {"observe", nil, 0.5}, {"observe", nil, 7}},
 			want: []string{"=[2 1 1] sum=7.65 count=4"},
 		},
 		{
 			name:   "fold beyond max_series",
-			opts:   Options{Name: "f", Kind: Counter, Labels: []string{"ip", "user"}, MaxSeries: 2},
+			opts:   store.Options{Name: "f", Kind: store.Counter, Labels: []string{"ip", "user"}, MaxSeries: 2},
 			ops:    []op{{"add", []string{"1", "a"}, 1}, {"add", []string{"2", "a"}, 1}, {"add", []string{"3", "a"}, 1}, {"add", []string{"4", "b"}, 1}, {"add", []string{"1", "a"}, 1}},
 			want:   []string{"1,a=2", "2,a=1", "__overflow__,__overflow__=2"},
 			folded: 2,
 		},
 		{
+			name:   "real overflow labels share the overflow series",
+			opts:   store.Options{Name: "f", Kind: store.Counter, Labels: []string{"ip"}, MaxSeries: 1},
+			ops:    []op{{"add", []string{"__overflow__"}, 1}, {"add", []string{"x"}, 1}, {"add", []string{"__overflow__"}, 1}},
+			want:   []string{"__overflow__=3"},
+			folded: 1,
+		},
+		{
 			name: "empty and odd label values",
-			opts: Options{Name: "e", Kind: Counter, Labels: []string{"a", "b"}},
+			opts: store.Options{Name: "e", Kind: store.Counter, Labels: []string{"a", "b"}},
 			ops:  []op{{"add", []string{"", "x\xff\n\"y"}, 1}, {"add", []string{"", ""}, 1}},
 			want: []string{",=1", ",x\xff\n\"y=1"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := New(0, nil, nil).Family(tc.opts)
+			f := store.New(0, nil, nil).Family(tc.opts)
 			for _, o := range tc.ops {
 				k := key(o.lbl...)
 				switch o.kind {
@@ -116,8 +124,8 @@ func TestFamily(t *testing.T) {
 func TestExpire(t *testing.T) {
 	t.Parallel()
 	c := &clock{t: time.Unix(1000, 0)}
-	s := New(0, c.now, nil)
-	f := s.Family(Options{Name: "c", Labels: []string{"k"}, ExpireAfter: 10 * time.Minute, MaxSeries: 1})
+	s := store.New(0, c.now, nil)
+	f := s.Family(store.Options{Name: "c", Labels: []string{"k"}, ExpireAfter: 10 * time.Minute, MaxSeries: 1})
 	f.Add(key("old"), 1)
 	f.Add(key("folded"), 1) // overflow series, idle as long as "old"
 	c.add(9 * time.Minute)
@@ -130,7 +138,7 @@ func TestExpire(t *testing.T) {
 	testutil.Diff(t, 0, s.Series())
 	testutil.Diff(t, []string(nil), dump(f))
 
-	never := s.Family(Options{Name: "n", Labels: []string{"k"}})
+	never := s.Family(store.Options{Name: "n", Labels: []string{"k"}})
 	never.Add(key("x"), 1)
 	c.add(1000 * time.Hour)
 	testutil.Diff(t, []string{"x=1"}, dump(never))
@@ -138,7 +146,7 @@ func TestExpire(t *testing.T) {
 
 func TestResetOnScrape(t *testing.T) {
 	t.Parallel()
-	f := New(0, nil, nil).Family(Options{Name: "r", Labels: []string{"k"}, ResetOnScrape: true})
+	f := store.New(0, nil, nil).Family(store.Options{Name: "r", Labels: []string{"k"}, ResetOnScrape: true})
 	f.Add(key("a"), 3)
 	testutil.Diff(t, []string{"a=3"}, dump(f))
 	testutil.Diff(t, []string{"a=0"}, dump(f)) // a second scraper sees what the first left
@@ -150,9 +158,9 @@ func TestGlobalBudget(t *testing.T) {
 	t.Parallel()
 	var logged strings.Builder
 	c := &clock{t: time.Unix(0, 0)}
-	s := New(3, c.now, slog.New(slog.NewTextHandler(&logged, nil)))
-	a := s.Family(Options{Name: "a", Labels: []string{"k"}})
-	b := s.Family(Options{Name: "b", Labels: []string{"k"}, MaxSeries: 1})
+	s := store.New(3, c.now, slog.New(slog.NewTextHandler(&logged, nil)))
+	a := s.Family(store.Options{Name: "a", Labels: []string{"k"}})
+	b := s.Family(store.Options{Name: "b", Labels: []string{"k"}, MaxSeries: 1})
 	testutil.Diff(t, true, a.Add(key("1"), 1))
 	testutil.Diff(t, true, a.Add(key("2"), 1))
 	testutil.Diff(t, true, b.Add(key("1"), 1))
@@ -169,24 +177,24 @@ func TestGlobalBudget(t *testing.T) {
 	s.Retain(map[string]bool{"b": true}) // a reload removed rule a
 	testutil.Diff(t, 1, s.Series())
 	testutil.Diff(t, true, a.Add(key("9"), 1) == false) // a dropped family records nothing
-	a2 := s.Family(Options{Name: "a", Labels: []string{"k"}})
+	a2 := s.Family(store.Options{Name: "a", Labels: []string{"k"}})
 	testutil.Diff(t, true, a2.Add(key("3"), 1))
 }
 
 func TestReload(t *testing.T) {
 	t.Parallel()
-	s := New(0, nil, nil)
-	f := s.Family(Options{Name: "x", Labels: []string{"k"}, Hash: "h1"})
+	s := store.New(0, nil, nil)
+	f := s.Family(store.Options{Name: "x", Labels: []string{"k"}, Hash: "h1"})
 	f.Add(key("a"), 1)
-	testutil.Diff(t, true, s.Family(Options{Name: "x", Labels: []string{"k"}, Hash: "h1"}) == f)
-	g := s.Family(Options{Name: "x", Labels: []string{"k", "l"}, Hash: "h2"})
+	testutil.Diff(t, true, s.Family(store.Options{Name: "x", Labels: []string{"k"}, Hash: "h1"}) == f)
+	g := s.Family(store.Options{Name: "x", Labels: []string{"k", "l"}, Hash: "h2"})
 	testutil.Diff(t, []string(nil), dump(g))
 	testutil.Diff(t, 0, s.Series())
 }
 
 func TestConcurrent(t *testing.T) {
 	t.Parallel()
-	f := New(0, nil, nil).Family(Options{Name: "c", Labels: []string{"k"}, MaxSeries: 5})
+	f := store.New(0, nil, nil).Family(store.Options{Name: "c", Labels: []string{"k"}, MaxSeries: 5})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -197,32 +205,32 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range 100 {
-			f.Collect(func(Series) {})
+			f.Collect(func(store.Series) {})
 		}
 	})
 	wg.Wait()
 	total := 0.0
-	f.Collect(func(s Series) { total += s.Value })
+	f.Collect(func(s store.Series) { total += s.Value })
 	testutil.Diff(t, 8000.0, total)
 	testutil.Diff(t, 6, f.Len())
 }
 
 func BenchmarkAddExisting(b *testing.B) {
-	f := New(0, nil, nil).Family(Options{Name: "c", Labels: []string{"code", "method"}})
+	f := store.New(0, nil, nil).Family(store.Options{Name: "c", Labels: []string{"code", "method"}})
 	var buf []byte
-	buf = AppendKeyString(AppendKeyString(buf, "200"), "GET")
+	buf = store.AppendKeyString(store.AppendKeyString(buf, "200"), "GET")
 	f.Add(buf, 1)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendKeyString(AppendKeyString(buf[:0], "200"), "GET")
+		buf = store.AppendKeyString(store.AppendKeyString(buf[:0], "200"), "GET")
 		f.Add(buf, 1)
 	}
 }
 
 func BenchmarkObserveExisting(b *testing.B) {
-	f := New(0, nil, nil).Family(Options{Name: "h", Kind: Histogram, Labels: []string{"path"},
+	f := store.New(0, nil, nil).Family(store.Options{Name: "h", Kind: store.Histogram, Labels: []string{"path"},
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}})
-	buf := AppendKeyString(nil, "/api/v1/things")
+	buf := store.AppendKeyString(nil, "/api/v1/things")
 	b.ReportAllocs()
 	for b.Loop() {
 		f.Observe(buf, 0.3)
