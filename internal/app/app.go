@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/rules"
 	"github.com/sluice-log/sluice/internal/metrics/store"
 	"io"
 	"io/fs"
@@ -154,7 +155,7 @@ func Run(o RunOptions) int {
 		return ExitRuntime
 	}
 	r.cfg = cfg
-	r.retainRules(cfg)
+	rules.Retain(r.store, cfg)
 	log.Info("sluice started", "config", cfg.File, "components", len(cfg.Components))
 	if o.ReadyFile != "" {
 		r.startReady(cfg)
@@ -173,20 +174,6 @@ type runner struct {
 	api     *api.Server
 
 	stopReady func() // cancels the ready-file writer and waits for it
-}
-
-// retainRules applies cfg's metrics settings to the store and drops the
-// series of rules cfg no longer has (changed rules replaced theirs when
-// they were built).
-func (r *runner) retainRules(cfg *config.Config) {
-	r.store.SetMaxSeries(cfg.Metrics.MaxSeries)
-	keep := map[string]bool{}
-	for _, c := range cfg.Components {
-		if c.Type == config.RuleType && c.Kind == component.KindSink {
-			keep[strings.TrimPrefix(c.ID, config.RulePrefix)] = true
-		}
-	}
-	r.store.Retain(keep)
 }
 
 // startReady writes the ready file in the background, once every listening
@@ -338,7 +325,7 @@ func (r *runner) reload() {
 		}
 	}
 	r.cfg = cfg
-	r.retainRules(cfg)
+	rules.Retain(r.store, cfg)
 	r.log.Info("config reloaded", "components", len(cfg.Components))
 }
 

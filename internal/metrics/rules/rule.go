@@ -14,12 +14,14 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/expr"
 	"github.com/sluice-log/sluice/internal/metrics/store"
@@ -280,3 +282,17 @@ func validUTF8(b []byte) []byte {
 func (s *Sink) Close(context.Context) error { return nil }
 
 var _ component.Sink = (*Sink)(nil)
+
+// Retain applies cfg's global metrics settings to s and drops the series
+// of the rules cfg no longer has; a changed rule replaced its series when
+// its sink was built. Call it after each successful apply of a config.
+func Retain(s *store.Store, cfg *config.Config) {
+	s.SetMaxSeries(cfg.Metrics.MaxSeries)
+	keep := map[string]bool{}
+	for _, c := range cfg.Components {
+		if c.Kind == component.KindSink && c.Type == config.RuleType {
+			keep[strings.TrimPrefix(c.ID, config.RulePrefix)] = true
+		}
+	}
+	s.Retain(keep)
+}

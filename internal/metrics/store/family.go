@@ -49,6 +49,7 @@ func (f *Family) Len() int {
 
 // Add adds v to a counter or gauge series (a gauge's sub is Add(-v)).
 // It reports false when the series could not be created (global budget).
+// A family dropped by a reload ignores updates and reports true.
 func (f *Family) Add(key []byte, v float64) bool {
 	return f.update(key, func(s *Series) { s.Value += v })
 }
@@ -73,6 +74,9 @@ func (f *Family) update(key []byte, op func(*Series)) bool {
 	now := f.store.now().UnixNano()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.dropped {
+		return true // a rule being replaced drains into its old family: ignored
+	}
 	s, ok := f.series[string(key)]
 	if !ok {
 		if s = f.create(key); s == nil {
@@ -87,9 +91,6 @@ func (f *Family) update(key []byte, op func(*Series)) bool {
 // create makes the series of key, or returns the overflow series, or nil
 // when the store's budget refuses it. f.mu is held.
 func (f *Family) create(key []byte) *Series {
-	if f.dropped {
-		return nil
-	}
 	if f.opts.MaxSeries > 0 && len(f.series) >= f.opts.MaxSeries {
 		// The overflow series is an ordinary series of the map, so an
 		// event whose labels really are all __overflow__ shares it instead

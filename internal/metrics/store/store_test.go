@@ -176,7 +176,8 @@ func TestGlobalBudget(t *testing.T) {
 
 	s.Retain(map[string]bool{"b": true}) // a reload removed rule a
 	testutil.Diff(t, 1, s.Series())
-	testutil.Diff(t, true, a.Add(key("9"), 1) == false) // a dropped family records nothing
+	testutil.Diff(t, true, a.Add(key("9"), 1)) // a dropped family ignores updates
+	testutil.Diff(t, 0, a.Len())
 	a2 := s.Family(store.Options{Name: "a", Labels: []string{"k"}})
 	testutil.Diff(t, true, a2.Add(key("3"), 1))
 }
