@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v4"
 
@@ -57,6 +58,36 @@ func (p *parser) metrics(n *yaml.Node, cfg *Config) {
 		}
 		if c := p.rule(r); c != nil {
 			cfg.Components = append(cfg.Components, c)
+		}
+	}
+	p.checkRuleNames(sec.Rules)
+}
+
+// checkRuleNames rejects rule names that would make one exposition name
+// two families: client_golang fails a whole scrape when a histogram x
+// meets a metric named x_count, x_sum or x_bucket, and OpenMetrics names
+// a counter x_total's family x.
+func (p *parser) checkRuleNames(rules []yaml.Node) {
+	byName := map[string]string{} // name -> type
+	for i := range rules {
+		if n := findKey(&rules[i], "name"); n != &rules[i] {
+			byName[n.Value] = findKey(&rules[i], "type").Value
+		}
+	}
+	for i := range rules {
+		n := findKey(&rules[i], "name")
+		if n == &rules[i] {
+			continue
+		}
+		for _, suffix := range []string{"_count", "_sum", "_bucket", "_total"} {
+			base, ok := strings.CutSuffix(n.Value, suffix)
+			typ, exists := byName[base]
+			if !ok || !exists || (suffix != "_total" && typ != "histogram") ||
+				(suffix == "_total" && byName[n.Value] != "counter") {
+				continue
+			}
+			p.errorf(n, "metrics.rules."+n.Value, "rename one of them",
+				"name %q clashes with the %s rule %q in the exposition", n.Value, typ, base)
 		}
 	}
 }

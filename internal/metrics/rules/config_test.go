@@ -102,6 +102,14 @@ func TestCompileErrors(t *testing.T) {
   rules:
     - { name: x, type: counter, inputs: [in] }
     - { name: x, type: gauge, inputs: [in], value: "1" }`, `m.yaml:6:15: metrics.rules.x: rule "x" is also defined at line 5`},
+		{"histogram suffix clash", `
+  rules:
+    - { name: x, type: histogram, value: v, inputs: [in] }
+    - { name: x_count, type: counter, inputs: [in] }`, `m.yaml:6:15: metrics.rules.x_count: name "x_count" clashes with the histogram rule "x" in the exposition`},
+		{"openmetrics counter clash", `
+  rules:
+    - { name: x, type: gauge, value: v, inputs: [in] }
+    - { name: x_total, type: counter, inputs: [in] }`, `m.yaml:6:15: metrics.rules.x_total: name "x_total" clashes with the gauge rule "x" in the exposition`},
 		{"missing name", `
   rules:
     - { type: counter, inputs: [in] }`, "m.yaml:5:7: metrics.rules: name: required"},
