@@ -12,6 +12,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -66,7 +67,8 @@ type rule struct {
 // Errors the evaluation counts; they are never returned from Write.
 var (
 	errMissing    = errors.New("field missing")
-	errNotNumeric = errors.New("value is not a number")
+	errNotNumeric = errors.New("value is not a finite number")
+	errNegative   = errors.New("a counter cannot add a negative value")
 )
 
 // Sink is one running rule.
@@ -154,6 +156,12 @@ func (s *Sink) eval(e *event.Event) error {
 	v, err := s.number(e, text)
 	if err != nil {
 		return err
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return errNotNumeric
+	}
+	if v < 0 && r.opts.Kind == store.Counter {
+		return errNegative
 	}
 	if s.key, err = s.appendLabels(s.key[:0], e, text); err != nil {
 		return err

@@ -182,10 +182,11 @@ func TestEvaluate(t *testing.T) {
 			name: "bad values are counted, not fatal",
 			rules: `
     - { name: bytes_total, type: counter, inputs: [in], value: bytes, labels: { m: method } }`,
-			events: []event.Event{ev("", "bytes", "-", "method", "GET"), ev("", "method", "GET"), ev("", "bytes", 10), ev("", "bytes", "abc", "method", "GET"), ev("", "bytes", 5, "method", "GET")},
+			events: []event.Event{ev("", "bytes", "-", "method", "GET"), ev("", "method", "GET"), ev("", "bytes", 10), ev("", "bytes", "abc", "method", "GET"), ev("", "bytes", 5, "method", "GET"),
+				ev("", "bytes", "NaN", "method", "GET"), ev("", "bytes", "+Inf", "method", "GET"), ev("", "bytes", -3, "method", "GET"), ev("", "bytes", true, "method", "GET")},
 			want: []string{
 				`bytes_total{m="GET"} 5`,
-				`sluice_metrics_rule_errors_total{component_id="metrics.bytes_total",component_kind="sink",component_type="metrics_rule",rule="bytes_total"} 4`,
+				`sluice_metrics_rule_errors_total{component_id="metrics.bytes_total",component_kind="sink",component_type="metrics_rule",rule="bytes_total"} 8`,
 				"sluice_metrics_series 1",
 			},
 		},

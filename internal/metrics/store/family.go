@@ -127,23 +127,26 @@ func (f *Family) newSeries(labels []string) *Series {
 }
 
 // Collect calls fn with a copy of every series, removing the expired ones
-// first, and then zeroes them all when the family resets on scrape.
+// first, and then zeroes them all when the family resets on scrape. fn runs
+// after the family's lock is released, so a slow scraper does not hold up
+// the rule.
 func (f *Family) Collect(fn func(Series)) {
 	now := f.store.now()
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.sweepLocked(now)
-	each := func(s *Series) {
+	out := make([]Series, 0, len(f.series))
+	for _, s := range f.series {
 		c := *s
 		c.Counts = append([]uint64(nil), s.Counts...)
-		fn(c)
+		out = append(out, c)
 		if f.opts.ResetOnScrape {
 			s.Value, s.Sum, s.Count = 0, 0, 0
 			clear(s.Counts)
 		}
 	}
-	for _, s := range f.series {
-		each(s)
+	f.mu.Unlock()
+	for _, s := range out {
+		fn(s)
 	}
 }
 
