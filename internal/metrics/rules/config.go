@@ -50,6 +50,13 @@ type Config struct {
 	// "{{ .status }}" (over the event's fields), or a plain name, which is a
 	// regex capture of that name if there is one, else a field.
 	Labels map[string]string `yaml:"labels"`
+	// Allow lists, per label, the values kept as they are: any other value
+	// of that label becomes __other__, so a label fed by outside input
+	// (an HTTP method, a country code) has a bounded set of values.
+	Allow map[string][]string `yaml:"allow"`
+	// Deny lists, per label, values that are never kept as they are: they
+	// become __other__ (say, user names that must not reach Prometheus).
+	Deny map[string][]string `yaml:"deny"`
 	// Buckets are a histogram's upper bounds, increasing. Default, unless
 	// exponential_buckets or linear_buckets is set: Prometheus' default
 	// buckets (.005 to 10).
@@ -252,6 +259,9 @@ func (c *Config) compileLabels(r *rule) ([]string, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if err := c.checkLists(); err != nil {
+		return nil, err
+	}
 	for _, name := range names {
 		v := c.Labels[name]
 		if strings.Contains(v, "{{") {
@@ -267,7 +277,37 @@ func (c *Config) compileLabels(r *rule) ([]string, error) {
 		}
 		r.labels = append(r.labels, r.sourceOf(v))
 	}
+	for i, name := range names {
+		r.labels[i].allow = set(c.Allow[name])
+		r.labels[i].deny = set(c.Deny[name])
+	}
 	return names, nil
+}
+
+// checkLists checks that allow and deny name labels of the rule.
+func (c *Config) checkLists() error {
+	for key, m := range map[string]map[string][]string{"allow": c.Allow, "deny": c.Deny} {
+		for name, values := range m {
+			if _, ok := c.Labels[name]; !ok {
+				return fmt.Errorf("%s: %q is not one of the rule's labels", key, name)
+			}
+			if len(values) == 0 {
+				return fmt.Errorf("%s: %s: list at least one value", key, name)
+			}
+		}
+	}
+	return nil
+}
+
+func set(values []string) map[string]bool {
+	if values == nil {
+		return nil
+	}
+	m := make(map[string]bool, len(values))
+	for _, v := range values {
+		m[v] = true
+	}
+	return m
 }
 
 // sourceOf resolves a plain name: a capture of the rule's regex, else a field.

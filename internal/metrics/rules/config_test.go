@@ -110,6 +110,12 @@ func TestCompileErrors(t *testing.T) {
   rules:
     - { name: x, type: gauge, value: v, inputs: [in] }
     - { name: x_total, type: counter, inputs: [in] }`, `m.yaml:6:15: metrics.rules.x_total: name "x_total" clashes with the gauge rule "x" in the exposition`},
+		{"allow of an unknown label", `
+  rules:
+    - { name: x, type: counter, inputs: [in], labels: { a: b }, allow: { c: [d] } }`, `m.yaml:5:72: metrics.rules.x: allow: "c" is not one of the rule's labels`},
+		{"empty deny list", `
+  rules:
+    - { name: x, type: counter, inputs: [in], labels: { a: b }, deny: { a: [] } }`, `metrics.rules.x: deny: a: list at least one value`},
 		{"missing name", `
   rules:
     - { type: counter, inputs: [in] }`, "m.yaml:5:7: metrics.rules: name: required"},

@@ -51,7 +51,13 @@ type source struct {
 	capture  int // submatch index, > 0
 	field    string
 	tpl      *template.Template
+	// allow and deny (labels only): a value not in allow, or in deny, is
+	// replaced by Other.
+	allow, deny map[string]bool
 }
+
+// Other replaces a label value that allow or deny does not let through.
+const Other = "__other__"
 
 // rule is a compiled Config.
 type rule struct {
@@ -261,7 +267,11 @@ func (s *Sink) appendLabels(key []byte, e *event.Event, text []byte) ([]byte, er
 		if err != nil {
 			return key, err
 		}
-		key = store.AppendKey(key, validUTF8(s.scr[start:]))
+		if v := validUTF8(s.scr[start:]); (l.allow != nil && !l.allow[string(v)]) || l.deny[string(v)] {
+			key = store.AppendKeyString(key, Other)
+		} else {
+			key = store.AppendKey(key, v)
+		}
 		s.scr = s.scr[:start]
 	}
 	return key, nil

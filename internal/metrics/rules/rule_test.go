@@ -191,6 +191,25 @@ func TestEvaluate(t *testing.T) {
 			},
 		},
 		{
+			name: "allow and deny lists",
+			rules: `
+    - name: req_total
+      type: counter
+      inputs: [in]
+      labels: { method: method, user: user }
+      allow: { method: [GET, POST] }
+      deny: { user: [root, "a\\xffb"] }`,
+			events: []event.Event{ev("", "method", "GET", "user", "bob"), ev("", "method", "BREW", "user", "root"),
+				ev("", "method", "", "user", "a\xffb"), ev("", "method", "POST", "user", "root")},
+			want: []string{
+				`req_total{method="GET",user="bob"} 1`,
+				`req_total{method="POST",user="__other__"} 1`,
+				`req_total{method="__other__",user="__other__"} 1`,
+				"req_total{method=\"__other__\",user=\"a\ufffdb\"} 1", // invalid UTF-8 replaced, then not denied
+				"sluice_metrics_series 4",
+			},
+		},
+		{
 			name: "max_series folds into the overflow series",
 			rules: `
     - { name: failed_logins_total, type: counter, inputs: [in], labels: { ip: ip }, max_series: 2 }`,
@@ -208,7 +227,7 @@ func TestEvaluate(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, "  rules:"+tc.rules+"\n")
 			h.write(t, tc.events...)
-			got := h.scrape(t, "", "sluice_metrics_rule_errors", "sluice_metrics_rule_skipped", "sluice_metrics_series", "http_", "errors_", "queue", "conns", "took", "size", "logins", "bytes", "failed")
+			got := h.scrape(t, "", "sluice_metrics_rule_errors", "sluice_metrics_rule_skipped", "sluice_metrics_series", "http_", "errors_", "queue", "conns", "took", "size", "logins", "bytes", "failed", "req_")
 			testutil.Diff(t, tc.want, got)
 		})
 	}
