@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -235,5 +236,27 @@ func BenchmarkObserveExisting(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f.Observe(buf, 0.3)
+	}
+}
+
+// BenchmarkMemoryPerSeries reports the heap one counter series with two
+// labels (an IPv4 address and a status code) takes, map entry included.
+func BenchmarkMemoryPerSeries(b *testing.B) {
+	const n = 100000
+	var before, after runtime.MemStats
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := store.New(n, nil, nil)
+		f := s.Family(store.Options{Name: "m", Labels: []string{"ip", "code"}})
+		var k []byte
+		for i := range n {
+			k = store.AppendKeyString(store.AppendKeyString(k[:0], fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255)), "200")
+			f.Add(k, 1)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/series")
+		runtime.KeepAlive(f)
 	}
 }
