@@ -226,6 +226,11 @@ func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Compon
 		p.errorf(n, name, typesHint(kind), "missing `type`")
 		return nil
 	}
+	if kind == component.KindSink && cm.Type == RuleType {
+		p.failed[id] = true
+		p.errorf(findKey(n, "type"), name, "write it as an entry of metrics.rules (docs/metrics.md)", "a metrics rule is not a sink of its own")
+		return nil
+	}
 	spec, ok := component.Lookup(kind, cm.Type)
 	if !ok {
 		p.failed[id] = true

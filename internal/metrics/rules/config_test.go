@@ -136,6 +136,20 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
+func TestRuleAsSinkRefused(t *testing.T) {
+	t.Parallel()
+	_, err := config.Parse("m.yaml", []byte(`
+sources:
+  in: { type: stdin }
+sinks:
+  x: { type: metrics_rule, inputs: [in], name: x_total }
+`), noEnv)
+	want := "m.yaml:5:14: sinks.x: a metrics rule is not a sink of its own (hint: write it as an entry of metrics.rules (docs/metrics.md))"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
 func TestCompile(t *testing.T) {
 	t.Parallel()
 	cfg, err := parse(t, `  max_series: 500
