@@ -301,15 +301,16 @@ func (s *Sink) Close(context.Context) error { return nil }
 
 var _ component.Sink = (*Sink)(nil)
 
-// Retain applies cfg's global metrics settings to s and drops the series
-// of the rules cfg no longer has; a changed rule replaced its series when
-// its sink was built. Call it after each successful apply of a config.
+// Retain applies cfg's global metrics settings to s, makes the families of
+// cfg's rules current (a changed rule's new, empty family replaces the old
+// one) and drops the series of the rules cfg no longer has. Call it after
+// each successful apply of a config, and not after one that failed.
 func Retain(s *store.Store, cfg *config.Config) {
 	s.SetMaxSeries(cfg.Metrics.MaxSeries)
-	keep := map[string]bool{}
+	keep := map[string]string{}
 	for _, c := range cfg.Components {
-		if c.Kind == component.KindSink && c.Type == config.RuleType {
-			keep[strings.TrimPrefix(c.ID, config.RulePrefix)] = true
+		if r, ok := c.Options.(*Config); ok && c.Kind == component.KindSink && r.compiled != nil {
+			keep[strings.TrimPrefix(c.ID, config.RulePrefix)] = r.compiled.opts.Hash
 		}
 	}
 	s.Retain(keep)

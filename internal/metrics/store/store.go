@@ -45,7 +45,8 @@ type Store struct {
 	nextLog   atomic.Int64 // unix nanos before which the budget error is not logged again
 
 	mu       sync.Mutex
-	families map[string]*Family
+	families map[string]*Family // by rule name: the collected ones
+	pending  map[string]*Family // by name and hash: built for a reload not yet confirmed
 }
 
 // New returns a store refusing new series once maxSeries exist in all
@@ -59,7 +60,8 @@ func New(maxSeries int, now func() time.Time, log *slog.Logger) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{maxSeries: int64(maxSeries), now: now, log: log, families: map[string]*Family{}}
+	return &Store{maxSeries: int64(maxSeries), now: now, log: log, families: map[string]*Family{},
+		pending: map[string]*Family{}}
 }
 
 // SetMaxSeries changes the global budget (on reload); series that exist
@@ -98,39 +100,71 @@ type Options struct {
 	Hash string
 }
 
-// Family returns the family named o.Name, creating it, or replacing it
-// (dropping its series) when its Hash differs.
+// Family returns the family named o.Name, creating it. When a family of
+// that name exists with another Hash (the rule changed in a reload), the
+// new one is pending: it counts, but is not collected and does not replace
+// the old one until Retain confirms that the new config was applied, so a
+// reload that fails leaves the running rule's series alone.
 func (s *Store) Family(o Options) *Family {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f, ok := s.families[o.Name]; ok {
-		if f.opts.Hash == o.Hash && o.Hash != "" {
-			return f
-		}
-		s.dropLocked(f)
+	f, ok := s.families[o.Name]
+	if !ok {
+		f = &Family{store: s, opts: o, series: map[string]*Series{}}
+		s.families[o.Name] = f
+		return f
 	}
-	f := &Family{store: s, opts: o, series: map[string]*Series{}}
-	s.families[o.Name] = f
-	return f
+	if f.opts.Hash == o.Hash && o.Hash != "" {
+		return f
+	}
+	key := pendingKey(o.Name, o.Hash)
+	if p, ok := s.pending[key]; ok {
+		return p
+	}
+	p := &Family{store: s, opts: o, series: map[string]*Series{}}
+	s.pending[key] = p
+	return p
 }
 
-// Retain removes every family whose name is not in keep, with its series.
-func (s *Store) Retain(keep map[string]bool) {
+func pendingKey(name, hash string) string { return name + "\x00" + hash }
+
+// Retain makes the families of keep (rule name → Hash) the current ones,
+// once a config has been applied: a pending family with that name and
+// hash replaces the current one, and every family or pending family not
+// in keep is dropped with its series.
+func (s *Store) Retain(keep map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for name, f := range s.families {
-		if !keep[name] {
+	for name, hash := range keep {
+		p, ok := s.pending[pendingKey(name, hash)]
+		if !ok {
+			continue
+		}
+		delete(s.pending, pendingKey(name, hash))
+		if f, ok := s.families[name]; ok {
 			s.dropLocked(f)
 		}
+		s.families[name] = p
+	}
+	for name, f := range s.families {
+		if hash, ok := keep[name]; !ok || hash != f.opts.Hash {
+			s.dropLocked(f)
+			delete(s.families, name)
+		}
+	}
+	for key, p := range s.pending {
+		s.dropLocked(p)
+		delete(s.pending, key)
 	}
 }
 
+// dropLocked empties f and releases its series from the budget; a sink
+// still holding it writes into nothing.
 func (s *Store) dropLocked(f *Family) {
 	f.mu.Lock()
 	s.total.Add(-int64(len(f.series)))
 	f.series, f.dropped = map[string]*Series{}, true
 	f.mu.Unlock()
-	delete(s.families, f.opts.Name)
 }
 
 // Families returns the current families, for collection.

@@ -175,7 +175,7 @@ func TestGlobalBudget(t *testing.T) {
 	a.Add(key("4"), 1)
 	testutil.Diff(t, 2, strings.Count(logged.String(), "budget reached"))
 
-	s.Retain(map[string]bool{"b": true}) // a reload removed rule a
+	s.Retain(map[string]string{"b": ""}) // a reload removed rule a
 	testutil.Diff(t, 1, s.Series())
 	testutil.Diff(t, true, a.Add(key("9"), 1)) // a dropped family ignores updates
 	testutil.Diff(t, 0, a.Len())
@@ -186,12 +186,36 @@ func TestGlobalBudget(t *testing.T) {
 func TestReload(t *testing.T) {
 	t.Parallel()
 	s := store.New(0, nil, nil)
-	f := s.Family(store.Options{Name: "x", Labels: []string{"k"}, Hash: "h1"})
+	opts := func(hash string, labels ...string) store.Options {
+		return store.Options{Name: "x", Labels: labels, Hash: hash}
+	}
+	f := s.Family(opts("h1", "k"))
 	f.Add(key("a"), 1)
-	testutil.Diff(t, true, s.Family(store.Options{Name: "x", Labels: []string{"k"}, Hash: "h1"}) == f)
-	g := s.Family(store.Options{Name: "x", Labels: []string{"k", "l"}, Hash: "h2"})
-	testutil.Diff(t, []string(nil), dump(g))
+	testutil.Diff(t, true, s.Family(opts("h1", "k")) == f) // unchanged: the same family
+
+	// A changed rule whose reload then failed: the old family stays.
+	g := s.Family(opts("h2", "k", "l"))
+	testutil.Diff(t, true, s.Family(opts("h2", "k", "l")) == g)
+	g.Add(key("b", "c"), 1)
+	testutil.Diff(t, 1, len(s.Families()))
+	s.Retain(map[string]string{"x": "h1"})
+	testutil.Diff(t, []string{"a=1"}, dump(f))
+	testutil.Diff(t, 1, s.Series())
+
+	// A changed rule whose reload applied: the new family replaces the old.
+	g = s.Family(opts("h2", "k", "l"))
+	g.Add(key("b", "c"), 1)
+	f.Add(key("a"), 1) // the old sink draining
+	s.Retain(map[string]string{"x": "h2"})
+	fams := s.Families()
+	testutil.Diff(t, true, len(fams) == 1 && fams[0] == g)
+	testutil.Diff(t, []string{"b,c=1"}, dump(g))
+	testutil.Diff(t, 1, s.Series())
+	testutil.Diff(t, 0, f.Len())
+
+	s.Retain(nil) // the rule removed
 	testutil.Diff(t, 0, s.Series())
+	testutil.Diff(t, 0, len(s.Families()))
 }
 
 func TestConcurrent(t *testing.T) {
