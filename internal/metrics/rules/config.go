@@ -40,8 +40,8 @@ type Config struct {
 	Regex string `yaml:"regex"`
 	// Field is the field or attribute the regex is matched against. Default message.
 	Field string `yaml:"field"`
-	// Value is what is added, set or observed: a regex capture name, a
-	// field name, or a constant number. Default 1 for counters (count the
+	// Value is what is added, set or observed: a constant number, else a
+	// regex capture of that name, else a field of that name. Default 1 for counters (count the
 	// events); required for gauges and histograms.
 	Value string `yaml:"value"`
 	// Operation is what a gauge does with the value: set (default), add or sub.
