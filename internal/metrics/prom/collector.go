@@ -34,14 +34,10 @@ func New(s *store.Store) *Collector {
 	}
 }
 
-// Describe implements prometheus.Collector. It describes only the fixed
-// metrics: the rules' families change with the config, so the collector
-// is unchecked for them.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.series
-	ch <- c.folded
-	ch <- c.refused
-}
+// Describe implements prometheus.Collector. It describes nothing: the
+// rules' families change with the config, and client_golang wants a
+// collector whose metrics it cannot all describe up front to be unchecked.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
