@@ -299,8 +299,6 @@ func validUTF8(b []byte) []byte {
 // Close implements component.Sink; the rule's series stay in the store.
 func (s *Sink) Close(context.Context) error { return nil }
 
-var _ component.Sink = (*Sink)(nil)
-
 // Retain applies cfg's global metrics settings to s, makes the families of
 // cfg's rules current (a changed rule's new, empty family replaces the old
 // one) and drops the series of the rules cfg no longer has. Call it after
@@ -315,3 +313,5 @@ func Retain(s *store.Store, cfg *config.Config) {
 	}
 	s.Retain(keep)
 }
+
+var _ component.Sink = (*Sink)(nil)
