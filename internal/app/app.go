@@ -8,6 +8,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/rules"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -125,7 +128,11 @@ func Run(o RunOptions) int {
 	r := &runner{opts: o, log: log, reg: prometheus.NewRegistry()}
 	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.metrics = telemetry.New(r.reg)
-	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log)}
+	// The series of metrics rules live across reloads, beside sluice's own.
+	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
+	r.reg.MustRegister(prom.New(r.store))
+	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
+		MetricsStore: r.store}
 	if o.Once {
 		// A batch job whose destination stays down ends, failing, instead
 		// of retrying for ever.
@@ -148,6 +155,7 @@ func Run(o RunOptions) int {
 		return ExitRuntime
 	}
 	r.cfg = cfg
+	rules.Retain(r.store, cfg)
 	log.Info("sluice started", "config", cfg.File, "components", len(cfg.Components))
 	if o.ReadyFile != "" {
 		r.startReady(cfg)
@@ -160,6 +168,7 @@ type runner struct {
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	metrics *telemetry.Registry
+	store   *store.Store
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
@@ -326,6 +335,7 @@ func (r *runner) reload() {
 		}
 	}
 	r.cfg = cfg
+	rules.Retain(r.store, cfg)
 	r.log.Info("config reloaded", "components", len(cfg.Components))
 }
 

@@ -11,6 +11,7 @@ package component
 
 import (
 	"context"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"log/slog"
 
 	"github.com/sluice-log/sluice/internal/ack"
@@ -99,6 +100,9 @@ type Deps struct {
 	DataDir string
 	// Metrics are the component's standard counters.
 	Metrics *telemetry.Component
+	// MetricsStore holds the series of log-derived metrics; the pipeline
+	// sets it for metrics rules (internal/metrics/rules).
+	MetricsStore *store.Store
 	// Once is set by `sluice run --once`: sources read to the end of their
 	// input and return instead of following it.
 	Once bool

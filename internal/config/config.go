@@ -28,7 +28,10 @@ type Config struct {
 	API *API
 	// Log configures sluice's own log.
 	Log Log
-	// Components lists sources, then transforms, then sinks, each sorted by ID.
+	// Metrics holds the global settings of log-derived metrics.
+	Metrics Metrics
+	// Components lists sources, then transforms, then sinks, each sorted by
+	// ID, then metrics rules (sinks of type metrics_rule) in file order.
 	Components []*Component
 	// Warnings are problems that do not stop sluice but probably are
 	// mistakes: a source nothing reads from, a config without sinks.
@@ -56,11 +59,18 @@ type Component struct {
 	Hash      string
 	Line, Col int
 
-	inLine, inCol int // position of `inputs`, for graph errors
+	inLine, inCol int    // position of `inputs`, for graph errors
+	name          string // Name, when not kind.id (metrics rules)
 }
 
-// Name returns "sources.id" style, as used in messages.
-func (c *Component) Name() string { return c.Kind.Plural() + "." + c.ID }
+// Name returns "sources.id" style, as used in messages; a metrics rule is
+// "metrics.rules.<name>".
+func (c *Component) Name() string {
+	if c.name != "" {
+		return c.name
+	}
+	return c.Kind.Plural() + "." + c.ID
+}
 
 // API configures the HTTP listener.
 type API struct {

@@ -69,6 +69,7 @@ type topLevel struct {
 	Sources    map[string]yaml.Node `yaml:"sources"`
 	Transforms map[string]yaml.Node `yaml:"transforms"`
 	Sinks      map[string]yaml.Node `yaml:"sinks"`
+	Metrics    yaml.Node            `yaml:"metrics"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -114,6 +115,9 @@ func (p *parser) parse(data []byte) *Config {
 				cfg.Components = append(cfg.Components, c)
 			}
 		}
+	}
+	if top.Metrics.Kind != 0 {
+		p.metrics(&top.Metrics, cfg)
 	}
 	p.checkGraph(cfg, root)
 	return cfg
@@ -220,6 +224,11 @@ func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Compon
 			return nil
 		}
 		p.errorf(n, name, typesHint(kind), "missing `type`")
+		return nil
+	}
+	if kind == component.KindSink && cm.Type == RuleType {
+		p.failed[id] = true
+		p.errorf(findKey(n, "type"), name, "write it as an entry of metrics.rules (docs/metrics.md)", "a metrics rule is not a sink of its own")
 		return nil
 	}
 	spec, ok := component.Lookup(kind, cm.Type)

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,8 @@ const transformQueue = 8
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *telemetry.Registry
+	// MetricsStore holds the series of metrics rules, across reloads.
+	MetricsStore *store.Store
 	// Once makes sources read to the end of their input and stop.
 	Once bool
 	// GiveUpAfter, when positive, makes a sink abandon a batch whose
@@ -369,6 +372,8 @@ func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error)
 		DataDir: filepath.Join(cfg.DataDir, c.Kind.Plural(), c.ID),
 		Metrics: m,
 		Once:    p.opts.Once,
+
+		MetricsStore: p.opts.MetricsStore,
 	}
 	impl, err := spec.Build(c.Options, deps)
 	if err != nil {

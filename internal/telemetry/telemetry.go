@@ -122,6 +122,16 @@ func (c *Component) Gauge(name, help string, labelNames []string, labelValues ..
 	return v.With(c.withExtra(labelNames, labelValues))
 }
 
+// Histogram is like Counter for histograms with the given buckets (fixed by
+// the first call for a name).
+func (c *Component) Histogram(name, help string, buckets []float64, labelNames []string, labelValues ...string) prometheus.Observer {
+	v := c.registry.vec(name, func() prometheus.Collector {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets},
+			append(append([]string{}, componentLabels...), labelNames...))
+	}).(*prometheus.HistogramVec)
+	return v.With(c.withExtra(labelNames, labelValues))
+}
+
 // DeleteGauge removes one series of a component-specific gauge, for
 // per-file series whose file is gone.
 func (c *Component) DeleteGauge(name string, labelNames []string, labelValues ...string) {

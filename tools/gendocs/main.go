@@ -17,6 +17,7 @@ import (
 
 	_ "github.com/sluice-log/sluice/internal/all"
 	"github.com/sluice-log/sluice/internal/component"
+	"github.com/sluice-log/sluice/internal/config"
 )
 
 const module = "github.com/sluice-log/sluice/"
@@ -32,10 +33,15 @@ func main() {
 	for _, kind := range []component.Kind{component.KindSource, component.KindTransform, component.KindSink} {
 		fmt.Fprintf(&b, "\n## %s\n", strings.ToUpper(kind.Plural()[:1])+kind.Plural()[1:])
 		for _, s := range component.All() {
-			if s.Kind == kind {
+			if s.Kind == kind && s.Type != config.RuleType {
 				writeSpec(&b, s)
 			}
 		}
+	}
+	if s, ok := component.Lookup(component.KindSink, config.RuleType); ok {
+		b.WriteString("\n## Metrics rules\n\nEach entry of `metrics.rules` ([metrics.md](metrics.md)) runs as a sink of type `metrics_rule` " +
+			"and also takes `inputs`, `buffer` and `batch` as a sink does.\n")
+		writeSpec(&b, s)
 	}
 	if *check {
 		old, _ := os.ReadFile(*out)

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/sluice-log/sluice/internal/component"
+)
+
+// RuleType is the sink type a metrics rule runs as (internal/metrics/rules).
+const RuleType = "metrics_rule"
+
+// RulePrefix starts the component ID of a metrics rule: metrics.<name>. A
+// user's component name cannot contain a dot, so rule IDs never clash.
+const RulePrefix = "metrics."
+
+// Metrics is the top-level metrics section's global settings; its rules
+// are in Config.Components as sinks of type metrics_rule.
+type Metrics struct {
+	// MaxSeries is the budget of series over all rules: once it is
+	// reached, new series are refused, counted and logged. Default 100000.
+	MaxSeries int `yaml:"max_series"`
+}
+
+// metricsSection is the shape of the metrics: section.
+type metricsSection struct {
+	MaxSeries int         `yaml:"max_series"`
+	Rules     []yaml.Node `yaml:"rules"`
+}
+
+// ruleKeys are the keys of a rule the loader handles as a sink's; the
+// rest are the rule's own.
+var ruleKeys = []string{"inputs", "buffer", "batch"}
+
+// metrics decodes the metrics section and turns each rule into a sink.
+func (p *parser) metrics(n *yaml.Node, cfg *Config) {
+	var sec metricsSection
+	if !p.section(n, &sec, "metrics") {
+		return
+	}
+	if sec.MaxSeries < 0 {
+		p.errorf(findKey(n, "max_series"), "metrics", "", "max_series: must not be negative")
+	}
+	cfg.Metrics.MaxSeries = sec.MaxSeries
+	seen := map[string]*yaml.Node{}
+	for i := range sec.Rules {
+		r := &sec.Rules[i]
+		name := findKey(r, "name")
+		if r.Kind == yaml.MappingNode && name != r && name.Kind == yaml.ScalarNode {
+			if first, dup := seen[name.Value]; dup {
+				p.errorf(name, "metrics.rules."+name.Value, "rule names must be unique",
+					"rule %q is also defined at line %d", name.Value, first.Line)
+				continue
+			}
+			seen[name.Value] = name
+		}
+		if c := p.rule(r); c != nil {
+			cfg.Components = append(cfg.Components, c)
+		}
+	}
+	p.checkRuleNames(sec.Rules)
+}
+
+// checkRuleNames rejects rule names that would make one exposition name
+// two families: client_golang fails a whole scrape when a histogram x
+// meets a metric named x_count, x_sum or x_bucket, and OpenMetrics names
+// a counter x_total's family x.
+func (p *parser) checkRuleNames(rules []yaml.Node) {
+	byName := map[string]string{} // name -> type
+	for i := range rules {
+		if n := findKey(&rules[i], "name"); n != &rules[i] {
+			byName[n.Value] = findKey(&rules[i], "type").Value
+		}
+	}
+	for i := range rules {
+		n := findKey(&rules[i], "name")
+		if n == &rules[i] {
+			continue
+		}
+		for _, suffix := range []string{"_count", "_sum", "_bucket", "_total"} {
+			base, ok := strings.CutSuffix(n.Value, suffix)
+			typ, exists := byName[base]
+			if !ok || !exists || (suffix != "_total" && typ != "histogram") ||
+				(suffix == "_total" && byName[n.Value] != "counter") {
+				continue
+			}
+			p.errorf(n, "metrics.rules."+n.Value, "rename one of them",
+				"name %q clashes with the %s rule %q in the exposition", n.Value, typ, base)
+		}
+	}
+}
+
+// rule decodes one rule as a sink of type metrics_rule.
+func (p *parser) rule(n *yaml.Node) *Component {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "metrics.rules", "", "expected a mapping with at least `name:`, `type:` and `inputs:`, got a %s", kindName(n))
+		return nil
+	}
+	ruleName := findKey(n, "name").Value
+	name := "metrics.rules." + ruleName
+	if ruleName == "" {
+		name = "metrics.rules"
+	}
+	spec, ok := component.Lookup(component.KindSink, RuleType)
+	if !ok {
+		p.errorf(n, name, "", "metrics rules are not compiled into this binary")
+		return nil
+	}
+	own := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	com := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		dst := own
+		for _, k := range ruleKeys {
+			if n.Content[i].Value == k {
+				dst = com
+			}
+		}
+		dst.Content = append(dst.Content, n.Content[i], n.Content[i+1])
+	}
+	var cm common
+	before := len(p.errs)
+	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
+		p.yamlError(err, reflect.TypeFor[common](), name)
+	}
+	opts := spec.NewConfig()
+	if err := own.Load(opts, yaml.WithKnownFields()); err != nil {
+		p.yamlError(err, reflect.TypeOf(opts).Elem(), name)
+	}
+	if v, ok := opts.(component.Validator); ok && len(p.errs) == before {
+		if err := v.Validate(); err != nil {
+			p.errorf(fieldNode(n, err.Error()), name, "", "%v", err)
+		}
+	}
+	c := &Component{ID: RulePrefix + ruleName, Kind: component.KindSink, Type: RuleType, Options: opts,
+		Line: n.Line, Col: n.Column, Buffer: cm.Buffer, Batch: cm.Batch, name: name}
+	if len(p.errs) > before {
+		p.failed[c.ID] = true
+	}
+	c.Inputs = p.inputs(&cm.Inputs, n, name)
+	c.inLine, c.inCol = cm.Inputs.Line, cm.Inputs.Column
+	p.sinkDefaults(c, n, name)
+	c.Hash = hashNode(n)
+	return c
+}
