@@ -11,11 +11,11 @@ package component
 
 import (
 	"context"
-	"github.com/sluice-log/sluice/internal/metrics/store"
 	"log/slog"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/telemetry"
 )
 
