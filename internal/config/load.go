@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -201,17 +202,7 @@ func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Compon
 		p.errorf(n, name, "", "expected a mapping with at least `type:`, got a %s", kindName(n))
 		return nil
 	}
-	own := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
-	com := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		dst := own
-		for _, k := range commonKeys[kind] {
-			if n.Content[i].Value == k {
-				dst = com
-			}
-		}
-		dst.Content = append(dst.Content, n.Content[i], n.Content[i+1])
-	}
+	own, com := splitKeys(n, commonKeys[kind])
 	var cm common
 	before := len(p.errs)
 	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
@@ -489,6 +480,21 @@ func editDistance(a, b string) int {
 
 func typesHint(k component.Kind) string {
 	return "known " + k.Plural() + ": " + strings.Join(component.Types(k), ", ")
+}
+
+// splitKeys splits the mapping n into the keys in common (decoded into the
+// `common` struct) and the component's own, each keeping n's position.
+func splitKeys(n *yaml.Node, common []string) (own, com *yaml.Node) {
+	own = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	com = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		dst := own
+		if slices.Contains(common, n.Content[i].Value) {
+			dst = com
+		}
+		dst.Content = append(dst.Content, n.Content[i], n.Content[i+1])
+	}
+	return own, com
 }
 
 // misspelt returns the key node of m that is one or two edits from want,

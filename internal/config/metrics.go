@@ -108,17 +108,7 @@ func (p *parser) rule(n *yaml.Node) *Component {
 		p.errorf(n, name, "", "metrics rules are not compiled into this binary")
 		return nil
 	}
-	own := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
-	com := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		dst := own
-		for _, k := range ruleKeys {
-			if n.Content[i].Value == k {
-				dst = com
-			}
-		}
-		dst.Content = append(dst.Content, n.Content[i], n.Content[i+1])
-	}
+	own, com := splitKeys(n, ruleKeys)
 	var cm common
 	before := len(p.errs)
 	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
