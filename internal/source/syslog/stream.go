@@ -156,7 +156,11 @@ func (s *Source) accept(ctx context.Context, ln net.Listener, cs *connSet, emit 
 			c.Close()
 			continue
 		}
+		// The gauge counts slots: up once the slot is taken, down only
+		// after it is free again, so a client that sees it drop can connect.
+		s.connections.Inc()
 		go func() {
+			defer s.connections.Dec()
 			defer cs.remove(c)
 			s.serveConn(ctx, c, emit)
 		}()
@@ -177,8 +181,6 @@ func (s *Source) peerHost(c net.Conn) string {
 // serveConn reads one connection to its end.
 func (s *Source) serveConn(ctx context.Context, c net.Conn, emit component.Emit) {
 	defer c.Close()
-	s.connections.Inc()
-	defer s.connections.Dec()
 	peer := s.peerHost(c)
 	if tc, ok := c.(*tls.Conn); ok {
 		hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
