@@ -123,7 +123,10 @@ func (s *testSource) Run(ctx context.Context, emit component.Emit) error {
 			return err
 		}
 		if s.cfg.Interval > 0 {
-			time.Sleep(s.cfg.Interval) // the tests run in synctest bubbles: fake time
+			select { // fake time: the tests run in synctest bubbles
+			case <-time.After(s.cfg.Interval):
+			case <-ctx.Done():
+			}
 		}
 	}
 	pending.Wait()

@@ -243,13 +243,7 @@ func metric(t *testing.T, addr, prefix string) float64 {
 // waitFor polls cond every 20ms until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, d, what, cond)
 }
 
 // waitSettled waits until read returns the same positive value for 500 ms

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,16 +145,12 @@ metrics:
 // waitFor scrapes until the lines with prefixes are want, for up to 10s.
 func (h *harness) waitFor(t *testing.T, want []string, prefixes ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := h.scrape(t, "", prefixes...)
-		if strings.Join(got, "\n") == strings.Join(want, "\n") {
-			return
-		}
-		if time.Now().After(deadline) {
-			testutil.Diff(t, want, got)
-			t.FailNow()
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
+	var got []string
+	if !testutil.Eventually(10*time.Second, func() bool {
+		got = h.scrape(t, "", prefixes...)
+		return slices.Equal(got, want)
+	}) {
+		testutil.Diff(t, want, got)
+		t.FailNow()
 	}
 }

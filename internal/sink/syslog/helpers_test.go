@@ -245,16 +245,7 @@ func waitDead(t *testing.T, s *Sink) {
 // and fails t after waitTimeout.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(waitTimeout)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testutil.WaitFor(t, waitTimeout, what, cond)
 }
 
 // pki is a throwaway CA and certificates, written to files.

@@ -216,16 +216,7 @@ func (p *tcpProxy) pipe(from, to net.Conn) {
 // after 20s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(20 * time.Second)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testutil.WaitFor(t, 20*time.Second, what, cond)
 }
 
 // cut closes every forwarded connection.

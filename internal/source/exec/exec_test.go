@@ -20,7 +20,6 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -117,7 +116,7 @@ func (r *running) stop(t *testing.T) (time.Duration, error) {
 // waitMessages waits until at least n messages arrived.
 func (r *running) waitMessages(t *testing.T, n int) []string {
 	t.Helper()
-	if !sourcetest.Eventually(wait, func() bool { return len(r.c.Messages()) >= n }) {
+	if !testutil.Eventually(wait, func() bool { return len(r.c.Messages()) >= n }) {
 		t.Fatalf("timed out waiting for %d messages, have %q", n, r.c.Messages())
 	}
 	return r.c.Messages()
@@ -338,7 +337,7 @@ func TestStartFailure(t *testing.T) {
 	cfg = newConfig("no-such-program-in-path")
 	cfg.Restart = RestartAlways
 	r = start(t, cfg, false)
-	sourcetest.Eventually(wait, func() bool { return counterValue(t, r.src.restarts) >= 3 })
+	testutil.Eventually(wait, func() bool { return counterValue(t, r.src.restarts) >= 3 })
 	if _, err := r.stop(t); err != nil {
 		t.Errorf("Run after cancel: %v", err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -81,7 +80,7 @@ func (r *running) stop(t *testing.T) error {
 // waitMessages waits until n messages arrived.
 func (r *running) waitMessages(t *testing.T, n int) []string {
 	t.Helper()
-	if !sourcetest.Eventually(wait, func() bool { return len(r.c.Messages()) >= n }) {
+	if !testutil.Eventually(wait, func() bool { return len(r.c.Messages()) >= n }) {
 		t.Fatalf("timed out waiting for %d messages, have %q", n, r.c.Messages())
 	}
 	return r.c.Messages()
@@ -91,7 +90,7 @@ func (r *running) waitMessages(t *testing.T, n int) []string {
 func openWriter(t *testing.T, path string) *os.File {
 	t.Helper()
 	var f *os.File
-	opened := sourcetest.Eventually(wait, func() bool {
+	opened := testutil.Eventually(wait, func() bool {
 		var err error
 		f, err = os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 		if err != nil && !errors.Is(err, unix.ENXIO) && !errors.Is(err, fs.ErrNotExist) {

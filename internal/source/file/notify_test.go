@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // waitFor polls cond in real time, for tests outside synctest bubbles.
@@ -20,7 +19,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // eventually reports whether cond became true within 10s.
-func eventually(cond func() bool) bool { return sourcetest.Eventually(10*time.Second, cond) }
+func eventually(cond func() bool) bool { return testutil.Eventually(10*time.Second, cond) }
 
 // With directory notifications, new lines and new files are read long
 // before the next poll or glob scan would find them.

@@ -11,16 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // A request whose body is cut by a reset is counted (the client got no
 // answer, so it must send again) and emits nothing.
 func TestBodyCutByResetIsCounted(t *testing.T) {
-	c := &Config{}
-	c.Defaults()
-	c.Address = "127.0.0.1:0"
-	src, err := New(testutil.Validated(t, c), testutil.Deps(t, "http"))
+	c := testutil.NewConfig(t, func(c *Config) { c.Address = "127.0.0.1:0" })
+	src, err := New(c, testutil.Deps(t, "http"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +56,7 @@ func TestBodyCutByResetIsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	resets := s.resets.(prometheus.Counter)
-	if !sourcetest.Eventually(10*time.Second, func() bool { return testutil.CounterValue(t, resets) == 1 }) {
+	if !testutil.Eventually(10*time.Second, func() bool { return testutil.CounterValue(t, resets) == 1 }) {
 		t.Fatalf("resets = %v, want 1", testutil.CounterValue(t, resets))
 	}
 	testutil.Diff(t, []string(nil), col.Messages())

@@ -9,16 +9,13 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestStart(t *testing.T) {
 	t.Parallel()
 	testutil.CheckListenerStart(t, "tcp", func(t testing.TB, address string) component.Source {
-		c := &Config{}
-		c.Defaults()
-		c.Address = address
-		s, err := New(testutil.Validated(t, c), testutil.Deps(t, "http"))
+		c := testutil.NewConfig(t, func(c *Config) { c.Address = address })
+		s, err := New(c, testutil.Deps(t, "http"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +50,7 @@ func TestTLS13RequestAndCloseAtOnce(t *testing.T) {
 		_ = raw.Close() // at once, without close_notify
 	}
 	// Collector.Notify may miss batches of requests whose client is gone.
-	if !sourcetest.Eventually(10*time.Second, func() bool { return len(col.Messages()) >= conns*lines }) {
+	if !testutil.Eventually(10*time.Second, func() bool { return len(col.Messages()) >= conns*lines }) {
 		t.Fatalf("got %d of %d lines", len(col.Messages()), conns*lines)
 	}
 }

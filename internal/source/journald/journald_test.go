@@ -13,7 +13,6 @@ import (
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 func TestDecodeEntry(t *testing.T) {
@@ -203,7 +202,7 @@ func TestFollow(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	if !sourcetest.Eventually(15*time.Second, cond) {
+	if !testutil.Eventually(15*time.Second, cond) {
 		t.Fatal("timed out")
 	}
 }

@@ -9,10 +9,8 @@ import (
 
 func TestStart(t *testing.T) {
 	testutil.CheckListenerStart(t, "udp", func(t testing.TB, address string) component.Source {
-		c := &Config{}
-		c.Defaults()
-		c.Address = address
-		s, err := New(testutil.Validated(t, c), testutil.Deps(t, "rtail"))
+		c := testutil.NewConfig(t, func(c *Config) { c.Address = address })
+		s, err := New(c, testutil.Deps(t, "rtail"))
 		if err != nil {
 			t.Fatal(err)
 		}

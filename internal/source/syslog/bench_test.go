@@ -11,7 +11,6 @@ import (
 
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // BenchmarkTCPIngest sends 200-byte messages over one loopback connection
@@ -74,7 +73,7 @@ func benchIngest(b *testing.B, msg []byte) {
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	if !sourcetest.Eventually(time.Minute, func() bool { return got.Load() >= int64(n) }) {
+	if !testutil.Eventually(time.Minute, func() bool { return got.Load() >= int64(n) }) {
 		b.Fatalf("received %d of %d", got.Load(), n)
 	}
 	b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "msgs/s")

@@ -12,14 +12,13 @@ import (
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // eventually polls cond until it holds, for state that changes on another
 // goroutine with nothing to wait on (metrics).
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	if !sourcetest.Eventually(waitTimeout, cond) {
+	if !testutil.Eventually(waitTimeout, cond) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }

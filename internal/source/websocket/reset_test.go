@@ -11,7 +11,6 @@ import (
 
 	"github.com/sluice-log/sluice/internal/relay"
 	"github.com/sluice-log/sluice/internal/testutil"
-	"github.com/sluice-log/sluice/internal/testutil/sourcetest"
 )
 
 // A sender whose connection ends in a reset is counted; what it sent
@@ -41,7 +40,7 @@ func TestConnectionResetIsCounted(t *testing.T) {
 	if err := raw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !sourcetest.Eventually(10*time.Second, func() bool { return testutil.CounterValue(t, s.resets) == 1 }) {
+	if !testutil.Eventually(10*time.Second, func() bool { return testutil.CounterValue(t, s.resets) == 1 }) {
 		t.Fatalf("resets = %v, want 1", testutil.CounterValue(t, s.resets))
 	}
 }

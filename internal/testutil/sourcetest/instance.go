@@ -162,8 +162,8 @@ func (in *instance) waitFor(n int) []string {
 	return m
 }
 
-// eventually is Eventually with the harness's wait.
-func (s *suite) eventually(cond func() bool) bool { return Eventually(s.h.Wait, cond) }
+// eventually is testutil.Eventually with the harness's wait.
+func (s *suite) eventually(cond func() bool) bool { return testutil.Eventually(s.h.Wait, cond) }
 
 // counter sums the series of Fixture.BadMetric.
 func (s *suite) counter() float64 {
