@@ -131,8 +131,9 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	r.mounts = api.NewMounts()
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
-		MetricsStore: r.store}
+		MetricsStore: r.store, HTTP: r.mounts}
 	if o.Once {
 		// A batch job whose destination stays down ends, failing, instead
 		// of retrying for ever.
@@ -172,6 +173,7 @@ type runner struct {
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mounts  *api.Mounts // component routes (the live sink's), across api restarts
 
 	stopReady func() // cancels the ready-file writer and waits for it
 }
@@ -344,6 +346,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 		return nil
 	}
 	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
+	s.Handle(api.MountsPrefix, r.mounts)
 	if err := s.Start(); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ package component
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
@@ -106,6 +107,17 @@ type Deps struct {
 	// Once is set by `sluice run --once`: sources read to the end of their
 	// input and return instead of following it.
 	Once bool
+	// HTTP mounts handlers on the api listener, behind its TLS and auth
+	// (the live sink's /api/v1/live/ routes). Nil when there is none.
+	HTTP Mounter
+}
+
+// Mounter puts a handler on the api listener under a path prefix until
+// unmount is called. A later mount of the same prefix hides an earlier one
+// until it is unmounted, so a component rebuilt by a reload takes over its
+// routes and the one it replaced can close without taking them away.
+type Mounter interface {
+	Mount(prefix string, h http.Handler) (unmount func())
 }
 
 // Starter is implemented by sources that acquire something before they
