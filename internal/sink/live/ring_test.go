@@ -66,7 +66,11 @@ func TestRingByteBoundAndWrap(t *testing.T) {
 func TestRingModel(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := range 200 {
+	rounds := 200
+	if testing.Short() {
+		rounds = 40
+	}
+	for round := range rounds {
 		maxLines, maxBytes := 1+rng.IntN(200), 64+rng.IntN(8192)
 		r := newRing(maxLines, maxBytes)
 		var model [][]byte
