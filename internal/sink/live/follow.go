@@ -109,7 +109,11 @@ func (f *follower) frame() (full bool) {
 		}
 		from := c.next
 		var skipped uint64
+		n0 := len(f.recs)
 		c.next, skipped, f.buf, f.recs = c.s.ReadFrom(from, share, frameBytes/max(1, len(f.curs)), f.buf, f.recs)
+		for j := n0; j < len(f.recs); j++ {
+			f.recs[j].k = i
+		}
 		if skipped > 0 {
 			f.skipped += skipped
 			f.out = appendSkipped(f.out, c.name, skipped, from, from+skipped)
@@ -119,7 +123,18 @@ func (f *follower) frame() (full bool) {
 		}
 	}
 	f.fixData()
-	slices.SortStableFunc(f.recs, func(a, b Rec) int { return cmpInt64(a.TS, b.TS) })
+	if len(f.curs) > 1 {
+		// Merge by time; equal times keep stream and seq order.
+		slices.SortFunc(f.recs, func(a, b Rec) int {
+			if c := cmpInt64(a.TS, b.TS); c != 0 {
+				return c
+			}
+			if a.k != b.k {
+				return a.k - b.k
+			}
+			return cmpInt64(int64(a.Seq), int64(b.Seq))
+		})
+	}
 	f.renderLines()
 	return full
 }
@@ -191,9 +206,12 @@ func appendLine(buf []byte, stream string, seq uint64, rec *record, ts int64) []
 	buf = append(buf, `,"seq":`...)
 	buf = strconv.AppendUint(buf, seq, 10)
 	buf = append(buf, `,"timestamp":"`...)
+	start := len(buf)
 	buf = codec.AppendTime(buf, time.Unix(0, ts).UTC())
-	buf = append(buf, `","event":`...)
-	buf = appendEventJSON(buf, rec, ts)
+	end := len(buf)
+	buf = append(buf, `","event":{"timestamp":"`...)
+	buf = append(buf, buf[start:end]...) // formatted once
+	buf = appendEventRest(buf, rec)
 	return append(buf, '}')
 }
 

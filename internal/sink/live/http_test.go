@@ -1,12 +1,15 @@
 package live
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,4 +284,112 @@ func TestMountedWhileRunning(t *testing.T) {
 	resp := p.get(t.Context(), t, "/api/v1/live/streams")
 	resp.Body.Close()
 	testutil.Diff(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// stalledViewer connects with a small receive buffer, reads up to the
+// hello, then stops reading until release is closed: a viewer on a slow
+// link, or a browser tab in the background.
+func stalledViewer(t *testing.T, p *apiPeer, path string, release <-chan struct{}, total uint64) <-chan *viewer {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.DialContext(t.Context(), "tcp", strings.TrimPrefix(p.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, strings.TrimPrefix(p.URL, "http://"))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &viewer{}
+	hello := make(chan struct{})
+	done := make(chan *viewer, 1)
+	go func() {
+		defer resp.Body.Close()
+		err := ReadSSE(resp.Body, func(typ string, data []byte) error {
+			switch typ {
+			case "hello":
+				close(hello)
+				<-release
+			case "lines":
+				var l Lines
+				if err := json.Unmarshal(data, &l); err != nil {
+					return err
+				}
+				v.lines = append(v.lines, l.Lines...)
+			case "skipped":
+				var s Skipped
+				if err := json.Unmarshal(data, &s); err != nil {
+					return err
+				}
+				v.skipped += s.Skipped
+			}
+			if uint64(len(v.lines))+v.skipped >= total {
+				return errEnough
+			}
+			return nil
+		})
+		if !errors.Is(err, errEnough) {
+			t.Errorf("stalled viewer: %v", err)
+		}
+		done <- v
+	}()
+	<-hello
+	return done
+}
+
+// TestSlowViewer: a viewer that stops reading does not hold the sink back
+// (every event is written to the ring while it is stalled); when it reads
+// again it is told exactly how many lines it missed, and shown plus
+// skipped is everything written, with the lines shown in order. A viewer
+// reading at full speed meanwhile gets the same accounting.
+func TestSlowViewer(t *testing.T) {
+	t.Parallel()
+	s := newTestSink(t, func(c *Config) { c.MaxLines = 1000 })
+	p := newAPIServer(t, s, "")
+	total, batch := 100_000, 500
+	if testing.Short() {
+		total = 50_000 // still far more than the socket buffers hold
+	}
+	release := make(chan struct{})
+	slow := stalledViewer(t, p, "/api/v1/live/follow?stream=s", release, uint64(total))
+	fast := &viewer{hello: make(chan struct{})}
+	fastDone := make(chan error, 1)
+	go func() {
+		fastDone <- p.follow(t.Context(), t, "/api/v1/live/follow?stream=s", fast, func(v *viewer) bool {
+			return uint64(len(v.lines))+v.skipped >= uint64(total)
+		})
+	}()
+	<-fast.hello
+	start := time.Now()
+	for i := 0; i < total; i += batch {
+		write(t, s, "s", i, batch)
+	}
+	t.Logf("wrote %d events in %v with a stalled viewer", total, time.Since(start))
+	_, next := s.store.Get("s").Bounds()
+	testutil.Diff(t, uint64(total), next) // every event is in the ring's sequence
+	close(release)
+	v := <-slow
+	if err := <-fastDone; err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]*viewer{"slow": v, "fast": fast} {
+		if uint64(len(v.lines))+v.skipped != uint64(total) {
+			t.Errorf("%s viewer: shown %d + skipped %d != %d", name, len(v.lines), v.skipped, total)
+		}
+		for i := 1; i < len(v.lines); i++ {
+			if v.lines[i].Seq <= v.lines[i-1].Seq {
+				t.Fatalf("%s viewer: seq %d after %d", name, v.lines[i].Seq, v.lines[i-1].Seq)
+			}
+		}
+		t.Logf("%s viewer: shown %d, skipped %d", name, len(v.lines), v.skipped)
+	}
+	if v.skipped == 0 {
+		t.Errorf("the stalled viewer skipped nothing: the test did not stall it")
+	}
 }

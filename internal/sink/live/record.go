@@ -97,6 +97,11 @@ func lenPrefixed(b []byte) (field, rest []byte, _ error) {
 func appendEventJSON(buf []byte, r *record, ts int64) []byte {
 	buf = append(buf, `{"timestamp":"`...)
 	buf = codec.AppendTime(buf, time.Unix(0, ts).UTC())
+	return appendEventRest(buf, r)
+}
+
+// appendEventRest renders a record after its timestamp's digits.
+func appendEventRest(buf []byte, r *record) []byte {
 	buf = append(buf, `","host":`...)
 	buf = event.AppendJSONString(buf, r.host)
 	buf = append(buf, `,"stream":`...)

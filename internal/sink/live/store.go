@@ -188,6 +188,7 @@ type Rec struct {
 	TS     int64
 	Data   []byte // encoded record (see record.go); set by the reader from off and n
 	off, n int    // where the record's bytes are in the reader's buffer
+	k      int    // the reader's index of the stream, to merge streams
 }
 
 // ReadFrom copies the records from seq on, at most max of them and about
