@@ -93,6 +93,7 @@ type tailer struct {
 	errOut io.Writer
 	color  bool
 	after  map[string]uint64 // last seq shown per stream, to resume
+	buf    []byte            // output of one frame
 }
 
 // runTail follows until ctx ends or the server refuses, and returns the
@@ -190,12 +191,9 @@ func (t *tailer) follow(ctx context.Context) (shown bool, _ error) {
 	err = live.ReadSSE(resp.Body, func(typ string, data []byte) error {
 		switch typ {
 		case "lines":
-			var l live.Lines
-			if err := json.Unmarshal(data, &l); err != nil {
-				return fmt.Errorf("decoding lines: %w", err)
-			}
-			shown = shown || len(l.Lines) > 0
-			return t.print(l.Lines)
+			n, err := t.print(data)
+			shown = shown || n > 0
+			return err
 		case "skipped":
 			var s live.Skipped
 			if err := json.Unmarshal(data, &s); err != nil {
@@ -234,29 +232,44 @@ func refused(resp *http.Response) error {
 	return fmt.Errorf("the server answered %s: %s", resp.Status, msg)
 }
 
-// print writes lines: the event's JSON with --json, else "stream message".
-func (t *tailer) print(lines []live.Line) error {
-	var buf []byte
-	for _, l := range lines {
-		t.after[l.Stream] = l.Seq
-		if t.o.json {
-			buf = append(append(buf, l.Event...), '\n')
-			continue
+// print writes a frame's lines: the event's JSON with --json, else
+// "stream message". It decodes only what it prints.
+func (t *tailer) print(data []byte) (int, error) {
+	if t.o.json {
+		var l live.Lines
+		if err := json.Unmarshal(data, &l); err != nil {
+			return 0, fmt.Errorf("decoding lines: %w", err)
 		}
-		var e struct {
-			Message string `json:"message"`
+		t.buf = t.buf[:0]
+		for _, line := range l.Lines {
+			t.after[line.Stream] = line.Seq
+			t.buf = append(append(t.buf, line.Event...), '\n')
 		}
-		if err := json.Unmarshal(l.Event, &e); err != nil {
-			return fmt.Errorf("decoding an event: %w", err)
-		}
-		if t.color {
-			buf = fmt.Appendf(buf, "\x1b[%dm%s\x1b[0m %s\n", streamColor(l.Stream), l.Stream, e.Message)
-		} else {
-			buf = fmt.Appendf(buf, "%s %s\n", l.Stream, e.Message)
+		_, err := t.out.Write(t.buf)
+		return len(l.Lines), err
+	}
+	var l struct {
+		Lines []struct {
+			Stream string
+			Seq    uint64
+			Event  struct{ Message string }
 		}
 	}
-	_, err := t.out.Write(buf)
-	return err
+	if err := json.Unmarshal(data, &l); err != nil {
+		return 0, fmt.Errorf("decoding lines: %w", err)
+	}
+	t.buf = t.buf[:0]
+	for _, line := range l.Lines {
+		t.after[line.Stream] = line.Seq
+		if t.color {
+			t.buf = fmt.Appendf(t.buf, "\x1b[%dm%s\x1b[0m ", streamColor(line.Stream), line.Stream)
+		} else {
+			t.buf = append(append(t.buf, line.Stream...), ' ')
+		}
+		t.buf = append(append(t.buf, line.Event.Message...), '\n')
+	}
+	_, err := t.out.Write(t.buf)
+	return len(l.Lines), err
 }
 
 // streamColor picks one of six ANSI colours for a stream, the same each time.

@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
@@ -132,6 +133,14 @@ type Mounter interface {
 // calls it with a context already done, and it must release and return.
 type Starter interface {
 	Start(ctx context.Context) error
+}
+
+// BatchTimeoutDefaulter is implemented by the configs of sinks whose
+// writes are cheap and whose readers wait for each line (live), for which
+// the usual one-second wait for a fuller batch is only latency: its result
+// replaces that default when the config sets no batch.timeout.
+type BatchTimeoutDefaulter interface {
+	DefaultBatchTimeout() time.Duration
 }
 
 // Reopener is implemented by sinks that hold files open; SIGHUP makes them

@@ -78,6 +78,11 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// DefaultBatchTimeout makes the pipeline hand lines over within 20ms
+// instead of the usual second: appending to the ring is cheap, and viewers
+// are waiting for each line.
+func (c *Config) DefaultBatchTimeout() time.Duration { return 20 * time.Millisecond }
+
 func (c *Config) limits() Limits {
 	return Limits{MaxLines: c.MaxLines, MaxBytes: int(c.MaxBytes), MaxStreams: c.MaxStreams, Idle: c.StreamIdle.D()}
 }
