@@ -47,10 +47,9 @@ func main() {
 
 // server is a running sluice.
 type server struct {
-	cmd          *exec.Cmd
-	api, ingest  string
-	dir          string
-	stderrClosed chan struct{}
+	cmd         *exec.Cmd
+	api, ingest string
+	dir         string
 }
 
 func run(bin, mode string, n, viewers, rate int, duration time.Duration) error {

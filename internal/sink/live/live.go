@@ -32,7 +32,7 @@ func init() {
 type Config struct {
 	// StreamField names the attribute or field whose value picks an event's
 	// stream. Default "stream" (the event's stream: file path, rtail id,
-	// syslog app-name, `sluice send --stream`).
+	// syslog app-name, the stream of an HTTP event).
 	StreamField string `yaml:"stream_field"`
 	// MaxLines is the number of lines kept per stream. Default 10000.
 	MaxLines int `yaml:"max_lines"`
