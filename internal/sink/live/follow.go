@@ -39,9 +39,18 @@ type follower struct {
 	buf  []byte // records copied out of the rings
 	recs []Rec
 	out  []byte // the frame being built
+	gen  uint64 // the store's generation the cursors were resolved at
+
+	// flush, when set, takes f.out whenever it passes flushAt bytes, so a
+	// viewer that is behind does not hold a whole frame in memory.
+	flush func([]byte) error
+	err   error // from flush: the viewer is gone
 
 	shown, skipped uint64 // totals, for tests and logs
 }
+
+// flushAt is how much of a frame a viewer buffers before writing it out.
+const flushAt = 32 << 10
 
 func newFollower(st *Store, q Query, now time.Time) *follower {
 	f := &follower{st: st, q: q, now: now}
@@ -54,13 +63,28 @@ func newFollower(st *Store, q Query, now time.Time) *follower {
 }
 
 // resolve attaches cursors to streams: at start, where the query says;
-// later, at the start of streams that appeared (or reappeared) since.
+// later, at the start of streams that appeared (or reappeared) since. It
+// does the work only when the store's set of streams changed.
 func (f *follower) resolve(initial bool) {
+	gen := f.st.gen.Load()
+	if !initial && gen == f.gen {
+		return
+	}
+	f.gen = gen
 	if len(f.q.Streams) == 0 {
+		// Every stream: the cursors follow the store's list; a stream gone
+		// from the store has no more lines for anyone.
+		old := make(map[string]cursor, len(f.curs))
+		for _, c := range f.curs {
+			old[c.name] = c
+		}
+		f.curs = f.curs[:0]
 		for _, s := range f.st.Streams() {
-			if !slices.ContainsFunc(f.curs, func(c cursor) bool { return c.name == s.name }) {
-				f.curs = append(f.curs, cursor{name: s.name})
+			c, ok := old[s.name]
+			if !ok {
+				c = cursor{name: s.name}
 			}
+			f.curs = append(f.curs, c)
 		}
 	}
 	for i := range f.curs {
@@ -175,6 +199,10 @@ func (f *follower) renderLines() {
 		}
 		f.out = appendLine(f.out, r.Stream.name, r.Seq, &rec, r.TS)
 		n++
+		if len(f.out) > flushAt && f.flush != nil && f.err == nil {
+			f.err = f.flush(f.out)
+			f.out = f.out[:0]
+		}
 	}
 	if n == 0 {
 		f.out = f.out[:start]
@@ -246,6 +274,13 @@ func startSSE(w http.ResponseWriter) *sse {
 	return &sse{w: w, rc: http.NewResponseController(w)}
 }
 
+// writePart writes part of a frame, without flushing it to the viewer.
+func (s *sse) writePart(b []byte) error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // not every writer supports it
+	_, err := s.w.Write(b)
+	return err
+}
+
 func (s *sse) write(b []byte) error {
 	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // not every writer supports it
 	if _, err := s.w.Write(b); err != nil {
@@ -258,14 +293,19 @@ func (s *sse) write(b []byte) error {
 // most every interval (lines batch up meanwhile), at once while it is
 // behind, and a heartbeat comment when nothing happened for heartbeat.
 func (h *handler) follow(ctx context.Context, out *sse, f *follower) error {
+	f.flush = out.writePart
 	hb := time.NewTimer(h.heartbeat)
 	defer hb.Stop()
 	pace := time.NewTimer(0)
 	defer pace.Stop()
 	for {
 		changed := f.st.Changed()
+		wrote := f.shown + f.skipped
 		full := f.frame()
-		if len(f.out) > 0 {
+		if f.err != nil {
+			return f.err
+		}
+		if len(f.out) > 0 || f.shown+f.skipped != wrote {
 			if err := out.write(f.out); err != nil {
 				return err
 			}
@@ -274,7 +314,7 @@ func (h *handler) follow(ctx context.Context, out *sse, f *follower) error {
 		if full {
 			continue
 		}
-		if len(f.out) > 0 {
+		if f.shown+f.skipped != wrote {
 			pace.Reset(h.interval)
 			select {
 			case <-ctx.Done():

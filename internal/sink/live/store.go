@@ -28,6 +28,7 @@ type Store struct {
 	streams map[string]*Stream
 	changed chan struct{} // closed and replaced when records are added
 	evicted atomic.Uint64 // streams dropped to respect MaxStreams
+	gen     atomic.Uint64 // changes whenever a stream is added or dropped
 }
 
 // NewStore returns an empty store.
@@ -90,6 +91,7 @@ func (st *Store) stream(name string, now int64) *Stream {
 	}
 	s := &Stream{name: name, r: newRing(st.lim.MaxLines, st.lim.MaxBytes), lastSeen: now}
 	st.streams[name] = s
+	st.gen.Add(1)
 	return s
 }
 
@@ -107,6 +109,7 @@ func (st *Store) evictIdlest() {
 	if idlest != nil {
 		delete(st.streams, idlest.name)
 		st.evicted.Add(1)
+		st.gen.Add(1)
 	}
 }
 
@@ -122,6 +125,7 @@ func (st *Store) Expire(now time.Time) int {
 		s.mu.RUnlock()
 		if idle {
 			delete(st.streams, name)
+			st.gen.Add(1)
 			n++
 		}
 	}
