@@ -25,6 +25,15 @@ type cursor struct {
 	next uint64
 }
 
+// unread reports whether the cursor's stream has lines past it.
+func (c *cursor) unread() bool {
+	if c.s == nil {
+		return false
+	}
+	_, next := c.s.Bounds()
+	return c.next < next
+}
+
 // follower is one viewer following streams: its cursors and the buffers it
 // reuses from frame to frame, so that following allocates nothing per line
 // once warm. It runs on its request's goroutine; a viewer that reads
@@ -84,13 +93,25 @@ func (f *follower) resolve(initial bool) {
 			if !ok {
 				c = cursor{name: s.name}
 			}
+			delete(old, s.name)
 			f.curs = append(f.curs, c)
+		}
+		for _, c := range old {
+			if c.unread() {
+				f.curs = append(f.curs, c) // read to its end first
+			}
 		}
 	}
 	for i := range f.curs {
 		c := &f.curs[i]
 		s := f.st.Get(c.name)
 		if s == nil || s == c.s {
+			continue
+		}
+		if c.unread() {
+			// The stream was dropped and has come back: finish the old
+			// one's lines first (frame resolves again once they are read).
+			f.gen = 0
 			continue
 		}
 		first, next := s.Bounds()

@@ -393,3 +393,44 @@ func TestSlowViewer(t *testing.T) {
 		t.Errorf("the stalled viewer skipped nothing: the test did not stall it")
 	}
 }
+
+// TestFollowEveryStream: without stream=, every stream is followed,
+// including streams that appear later (from their first line); a dropped
+// stream's unread lines are still delivered, and one that comes back is
+// followed again (its new lines, seqs from 0 again).
+func TestFollowEveryStream(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	s := newSink(testutil.NewConfig[Config](t, func(c *Config) { c.StreamIdle = config.Duration(time.Hour) }),
+		testutil.Deps(t, "live"), clock)
+	p := newAPIServer(t, s, "")
+	write(t, s, "a", 0, 3)
+	v := &viewer{hello: make(chan struct{})}
+	errc := make(chan error, 1)
+	gotB := make(chan struct{})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	go func() {
+		errc <- p.follow(ctx, t, "/api/v1/live/follow?last=1", v, func(v *viewer) bool {
+			if len(v.lines) == 3 {
+				close(gotB)
+			}
+			return len(v.lines) >= 6
+		})
+	}()
+	<-v.hello
+	write(t, s, "b", 0, 2)
+	<-gotB
+	write(t, s, "b", 2, 1) // b's last line: still read after b is dropped
+	now = now.Add(2 * time.Hour)
+	testutil.Diff(t, 2, s.store.Expire(now))
+	s.store.notify()
+	write(t, s, "a", 100, 2)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	got := messagesOf(v.lines)
+	testutil.Diff(t, []string{"a line 2", "b line 0", "b line 1", "b line 2", "a line 100", "a line 101"}, got)
+	testutil.Diff(t, uint64(0), v.lines[4].Seq)
+}
