@@ -114,9 +114,12 @@ func (f *follower) resolve(initial bool) {
 			f.gen = 0
 			continue
 		}
-		first, next := s.Bounds()
-		c.s, c.next = s, first // appeared while following: all of it is new
+		// A stream that appeared while following is new from its first
+		// line, seq 0: what its ring no longer holds by the time the
+		// viewer looks is reported skipped, like any other line missed.
+		c.s, c.next = s, 0
 		if initial {
+			first, next := s.Bounds()
 			c.next = f.start(s, first, next)
 		}
 	}
