@@ -83,8 +83,8 @@ func (tp *tailProc) count() int {
 
 // TestLiveRtailToTail: the real rtail npm client sends to sluice's rtail
 // source, the live sink keeps the lines, and `sluice tail` follows them
-// over TLS with a bearer token; the wrong token is refused (exit 2) and
-// the streams API lists the stream.
+// over TLS with a bearer token; the wrong token is refused (exit 2), the
+// streams API lists the stream, and after a restart it still does.
 func TestLiveRtailToTail(t *testing.T) {
 	client := rtailClient(t)
 	dir := t.TempDir()
@@ -154,7 +154,20 @@ sinks:
 	}
 
 	// The streams API, as curl would ask for it.
-	tc, err := tlsconf.Client(ca.File, "", "", "", false)
+	checkStreams(t, ca.File, server, n)
+
+	// A restart keeps the backlog (saved under data_dir at shutdown).
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("sluice exited %d on SIGTERM", code)
+	}
+	p2 := start(t, cfg, nil)
+	checkStreams(t, ca.File, "https://"+p2.api(), n)
+}
+
+// checkStreams asks the streams API for the one stream of n lines.
+func checkStreams(t *testing.T, caFile, server string, n int) {
+	t.Helper()
+	tc, err := tlsconf.Client(caFile, "", "", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

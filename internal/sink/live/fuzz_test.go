@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"testing"
+	"time"
 )
 
 // FuzzParseQuery: any query string parses or fails with ErrBadQuery; it
@@ -55,6 +56,31 @@ func FuzzRecord(f *testing.F) {
 		if r, err := parseRecord(junk); err == nil {
 			_ = appendEventJSON(nil, &r, 0)
 			_, _, _ = r.toEvent(0, nil)
+		}
+	})
+}
+
+// FuzzBacklogFile: reading any backlog file fails cleanly or fills the
+// store within its bounds; a file written by encodeSpill reads back.
+func FuzzBacklogFile(f *testing.F) {
+	st := NewStore(Limits{MaxLines: 10, MaxBytes: 4096, MaxStreams: 4, Idle: time.Hour})
+	s := st.stream("a", 0)
+	rec := make([]byte, recordSize("h", "a", []byte("msg"), nil))
+	putRecord(rec, "h", "a", []byte("msg"), nil)
+	copy(s.r.reserve(len(rec), 5), rec)
+	good := encodeSpill(st)
+	f.Add(good)
+	f.Add([]byte(spillMagic + "\x01a\x05"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st := NewStore(Limits{MaxLines: 10, MaxBytes: 4096, MaxStreams: 4, Idle: time.Hour})
+		_ = decodeSpill(st, data, time.Unix(0, 0))
+		for _, s := range st.Streams() {
+			if i := s.Info(time.Unix(0, 0)); i.Lines > 10 || i.Bytes > 4096 {
+				t.Fatalf("over the bounds: %+v", i)
+			}
+		}
+		if len(st.Streams()) > 4 {
+			t.Fatalf("%d streams", len(st.Streams()))
 		}
 	})
 }

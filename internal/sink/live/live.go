@@ -8,7 +8,9 @@
 // slow viewer only falls behind itself: when the ring has moved past its
 // cursor it skips ahead and is told exactly how many records it missed.
 // The routes under /api/v1/live/ (http.go, follow.go) are mounted on the
-// api listener, behind its TLS and auth, while the sink runs.
+// api listener, behind its TLS and auth, while the sink runs. The backlog
+// is saved under the data directory at Close and read back by New
+// (spill.go).
 package live
 
 import (
@@ -115,6 +117,7 @@ type Sink struct {
 // New builds a live sink and mounts its routes on the api listener.
 func New(c *Config, deps component.Deps) (component.Sink, error) {
 	s := newSink(c, deps, time.Now)
+	s.load()
 	if deps.HTTP != nil {
 		s.unmount = deps.HTTP.Mount(RoutePrefix, s.Handler())
 	}
@@ -209,9 +212,11 @@ func (s *Sink) expireLoop(idle time.Duration) {
 	}
 }
 
-// Close unmounts the routes and stops the expiry loop; the backlog is
-// kept for viewers still reading it. Close is idempotent.
+// Close unmounts the routes, stops the expiry loop and saves the backlog
+// under the data directory for the next start (spill.go); the backlog is
+// kept in memory for viewers still reading it. Close is idempotent.
 func (s *Sink) Close(context.Context) error {
+	var err error
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
@@ -221,8 +226,9 @@ func (s *Sink) Close(context.Context) error {
 		}
 		close(s.stop)
 		<-s.done
+		err = s.save()
 	})
-	return nil
+	return err
 }
 
 var _ component.Sink = (*Sink)(nil)

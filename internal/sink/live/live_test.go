@@ -3,6 +3,8 @@ package live
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -247,5 +249,49 @@ func TestRoutesRefuseCrossOrigin(t *testing.T) {
 		}
 		resp.Body.Close()
 		testutil.Diff(t, http.StatusForbidden, resp.StatusCode)
+	}
+}
+
+// TestBacklogKeptAcrossRestart: Close saves the backlog under the data
+// directory and the next sink starts with it; a damaged file is set aside
+// and counted, and the sink starts empty.
+func TestBacklogKeptAcrossRestart(t *testing.T) {
+	t.Parallel()
+	deps := testutil.Deps(t, "live")
+	build := func() *Sink {
+		sk, err := New(testutil.NewConfig[Config](t, func(c *Config) { c.MaxLines = 5 }), deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sk.(*Sink)
+	}
+	s := build()
+	write(t, s, "a", 0, 8)
+	write(t, s, "b", 0, 2)
+	if err := s.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s2 := build()
+	testutil.Diff(t, []string{"a line 3", "a line 4", "a line 5", "a line 6", "a line 7", "b line 0", "b line 1"}, messages(t, s2.store))
+	write(t, s2, "a", 8, 1)
+	testutil.Diff(t, "a line 8", messages(t, s2.store)[4])
+	if err := s2.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	path := filepath.Join(deps.DataDir, spillFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data[:len(data)-3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errs := testutil.CounterValue(t, deps.Metrics.Errors)
+	s3 := build()
+	t.Cleanup(func() { _ = s3.Close(t.Context()) })
+	testutil.Diff(t, errs+1, testutil.CounterValue(t, deps.Metrics.Errors))
+	if _, err := os.Stat(path + ".bad"); err != nil {
+		t.Errorf("damaged file not set aside: %v", err)
 	}
 }
