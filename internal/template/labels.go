@@ -19,13 +19,19 @@ import (
 // (%eth0) is dropped. An empty value gives ""; anything else that is not an
 // address is an error.
 func ipPrefix(v4bits, v6bits int, ip any) (string, error) {
-	s := toString(ip)
+	var buf [64]byte // the longest IPv6 prefix is 43 bytes: no allocation but the result
+	b, err := appendIPPrefix(buf[:0], toString(ip), v4bits, v6bits)
+	return string(b), err
+}
+
+// appendIPPrefix appends what ipPrefix returns for s to dst.
+func appendIPPrefix(dst []byte, s string, v4bits, v6bits int) ([]byte, error) {
 	if s == "" {
-		return "", nil
+		return dst, nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return "", fmt.Errorf("ipPrefix: %q is not an IP address", s)
+		return dst, fmt.Errorf("ipPrefix: %q is not an IP address", s)
 	}
 	a = a.Unmap().WithZone("")
 	bits, version := v6bits, 6
@@ -33,17 +39,16 @@ func ipPrefix(v4bits, v6bits int, ip any) (string, error) {
 		bits, version = v4bits, 4
 	}
 	if bits < 0 || bits > a.BitLen() {
-		return "", fmt.Errorf("ipPrefix: /%d is not a prefix length of an IPv%d address", bits, version)
+		return dst, fmt.Errorf("ipPrefix: /%d is not a prefix length of an IPv%d address", bits, version)
 	}
 	if bits == a.BitLen() {
-		return a.String(), nil
+		return a.AppendTo(dst), nil
 	}
 	p, err := a.Prefix(bits)
 	if err != nil {
-		return "", fmt.Errorf("ipPrefix: %w", err)
+		return dst, fmt.Errorf("ipPrefix: %w", err)
 	}
-	var buf [64]byte // the longest IPv6 prefix is 43 bytes: no allocation but the result
-	return string(p.AppendTo(buf[:0])), nil
+	return p.AppendTo(dst), nil
 }
 
 // domain returns the part of an e-mail address after its last "@" (the
