@@ -122,7 +122,7 @@ func New(name string, cfg config.Pusher, s *store.Store, m *Metrics, log *slog.L
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Pusher{name: name, cfg: cfg, store: s, enc: enc, out: out, now: time.Now,
-		log: log.With("pusher", name, "type", cfg.Type),
+		log:  log.With("pusher", name, "type", cfg.Type),
 		sent: m.sent.WithLabelValues(name), failures: m.failures.WithLabelValues(name),
 		dropped: m.dropped.WithLabelValues(name), state: pipeline.StateRunning, since: time.Now(),
 		wake: make(chan struct{}, 1), stopTick: make(chan struct{}), tickDone: make(chan struct{}),
