@@ -15,13 +15,14 @@ type graphite struct {
 	prefix string
 	path   bool
 
-	buf []byte
-	lbl []label
-	cum []uint64
+	buf  []byte
+	size int
+	lbl  []label
+	cum  []uint64
 }
 
 func (g *graphite) encode(s *snapshot) ([][]byte, int) {
-	g.buf = g.buf[:0]
+	g.buf = make([]byte, 0, g.size) // the last push's size: one allocation
 	ts := strconv.AppendInt(nil, s.at.Unix(), 10)
 	n := 0
 	for fi := range s.fams {
@@ -36,10 +37,7 @@ func (g *graphite) encode(s *snapshot) ([][]byte, int) {
 			}
 			g.cum = cumulative(g.cum, x)
 			for i, c := range g.cum {
-				le := "+Inf"
-				if i < len(f.buckets) {
-					le = strconv.FormatFloat(f.buckets[i], 'g', -1, 64)
-				}
+				le := f.les[i]
 				g.line(f.name, "_bucket", "le", le, float64(c), ts)
 			}
 			g.line(f.name, "_sum", "", "", x.Sum, ts)
@@ -49,7 +47,7 @@ func (g *graphite) encode(s *snapshot) ([][]byte, int) {
 	}
 	// The buffer is handed to the queue: the next encode starts a new one.
 	out := g.buf
-	g.buf = nil
+	g.buf, g.size = nil, len(out)+len(out)/8
 	return [][]byte{out}, n
 }
 

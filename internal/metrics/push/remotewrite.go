@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/klauspost/compress/snappy"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -49,10 +48,7 @@ func (r *remoteWrite) encode(s *snapshot) ([][]byte, int) {
 			} else {
 				r.cum = cumulative(r.cum, x)
 				for i, c := range r.cum {
-					le := "+Inf"
-					if i < len(f.buckets) {
-						le = strconv.FormatFloat(f.buckets[i], 'g', -1, 64)
-					}
+					le := f.les[i]
 					r.series(f.name, "_bucket", le, float64(c), ms)
 				}
 				r.series(f.name, "_sum", "", x.Sum, ms)

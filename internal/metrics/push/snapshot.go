@@ -1,8 +1,9 @@
 package push
 
 import (
+	"slices"
 	"sort"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/metrics/store"
@@ -14,6 +15,7 @@ type family struct {
 	kind    store.Kind
 	labels  []string  // label names, in the rule's order
 	buckets []float64 // a histogram's upper bounds, without +Inf
+	les     []string  // the buckets' le label values, +Inf last
 	series  []store.Series
 }
 
@@ -33,8 +35,15 @@ func take(s *store.Store, at time.Time) *snapshot {
 		fam := family{name: o.Name, kind: o.Kind, labels: o.Labels, buckets: o.Buckets}
 		f.Snapshot(func(x store.Series) { fam.series = append(fam.series, x) })
 		sort.Slice(fam.series, func(i, j int) bool {
-			return strings.Join(fam.series[i].Labels, "\xff") < strings.Join(fam.series[j].Labels, "\xff")
+			return slices.Compare(fam.series[i].Labels, fam.series[j].Labels) < 0
 		})
+		if o.Kind == store.Histogram {
+			fam.les = make([]string, len(o.Buckets)+1)
+			for i, b := range o.Buckets {
+				fam.les[i] = strconv.FormatFloat(b, 'g', -1, 64)
+			}
+			fam.les[len(o.Buckets)] = "+Inf"
+		}
 		snap.fams = append(snap.fams, fam)
 	}
 	sort.Slice(snap.fams, func(i, j int) bool { return snap.fams[i].name < snap.fams[j].name })
@@ -53,7 +62,12 @@ func (f *family) sortedLabels(buf []label, s *store.Series) []label {
 			buf = append(buf, label{n, s.Labels[i]})
 		}
 	}
-	sort.Slice(buf, func(i, j int) bool { return buf[i].name < buf[j].name })
+	// Insertion sort: a handful of labels, and no allocation.
+	for i := 1; i < len(buf); i++ {
+		for j := i; j > 0 && buf[j].name < buf[j-1].name; j-- {
+			buf[j], buf[j-1] = buf[j-1], buf[j]
+		}
+	}
 	return buf
 }
 

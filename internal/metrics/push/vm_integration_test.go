@@ -92,7 +92,9 @@ func TestRemoteWriteDestinationDownAndBack(t *testing.T) {
 		URL: config.URL(fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", v.http))}, s, m)
 	defer stopPusher(t, p)
 	query := `{__name__="requests_total",method="GET"}`
-	value := func() float64 { return latest(v.export(t, query))[`{"__name__":"requests_total","code":"200","method":"GET"}`] }
+	value := func() float64 {
+		return latest(v.export(t, query))[`{"__name__":"requests_total","code":"200","method":"GET"}`]
+	}
 	testutil.WaitFor(t, peerWait, "the first value", func() bool { return value() == 1 })
 
 	v.p.stop()
