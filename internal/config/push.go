@@ -143,7 +143,6 @@ func (p *Pusher) checkCollectd() error {
 	u, err := url.Parse(p.Address)
 	switch {
 	case err != nil:
-		return fmt.Errorf("address: %w", err)
 	case u.Scheme == "unix" && u.Path != "":
 		return nil
 	case u.Scheme == "udp" && u.Port() != "":
