@@ -255,3 +255,8 @@ func (e *netEncoder) flush() [][]byte {
 	}
 	return e.packets
 }
+
+var (
+	_ encoder = (*putval)(nil)
+	_ encoder = (*collectdNet)(nil)
+)

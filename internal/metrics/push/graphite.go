@@ -111,3 +111,5 @@ func appendGraphiteTag(b []byte, s string, path bool) []byte {
 	}
 	return b
 }
+
+var _ encoder = (*graphite)(nil)

@@ -268,6 +268,8 @@ func (p *Pusher) done(seq uint64, err error) {
 	}
 	if err != nil {
 		p.logLocked("metrics push rejected; dropping the interval", err)
+	} else if p.state == pipeline.StateFailed {
+		p.log.Info("metrics push recovered")
 	}
 	p.setLocked(pipeline.StateRunning, "")
 }

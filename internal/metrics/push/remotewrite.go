@@ -177,3 +177,8 @@ func (s *httpSender) send(ctx context.Context, chunks [][]byte) error {
 }
 
 func (s *httpSender) close() { s.client.CloseIdleConnections() }
+
+var (
+	_ encoder = (*remoteWrite)(nil)
+	_ sender  = (*httpSender)(nil)
+)

@@ -130,3 +130,9 @@ func (s *unixsock) close() {
 		s.conn, s.r = nil, nil
 	}
 }
+
+var (
+	_ sender = (*stream)(nil)
+	_ sender = (*datagram)(nil)
+	_ sender = (*unixsock)(nil)
+)

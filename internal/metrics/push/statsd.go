@@ -160,3 +160,8 @@ func (p *packer) flush() [][]byte {
 	}
 	return p.packets
 }
+
+var (
+	_ encoder   = (*statsd)(nil)
+	_ baseliner = (*statsd)(nil)
+)
