@@ -29,6 +29,7 @@ import (
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/logging"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/push"
 	"github.com/sluice-log/sluice/internal/metrics/rules"
 	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/pipeline"
@@ -131,6 +132,7 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
 		MetricsStore: r.store}
 	if o.Once {
@@ -149,8 +151,15 @@ func Run(o RunOptions) int {
 		startupFailed(o.Stderr, err)
 		return ExitRuntime
 	}
+	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
+		startupFailed(o.Stderr, err)
+		r.push.Stop(0)
+		r.stopAPI()
+		return ExitRuntime
+	}
 	if err := r.pl.Apply(cfg); err != nil {
 		startupFailed(o.Stderr, err)
+		r.push.Stop(0)
 		r.stopAPI()
 		return ExitRuntime
 	}
@@ -169,6 +178,7 @@ type runner struct {
 	reg     *prometheus.Registry
 	metrics *telemetry.Registry
 	store   *store.Store
+	push    *push.Manager
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
@@ -228,7 +238,7 @@ func (r *runner) outcome() int {
 		return ExitOK
 	}
 	code := ExitOK
-	for _, h := range r.pl.Failed() {
+	for _, h := range append(r.pl.Failed(), failed(r.push.Health())...) {
 		fmt.Fprintf(r.opts.Stderr, "sluice: %s.%s failed: %s\n", component.Kind(h.Kind).Plural(), h.ID, h.Error)
 		code = ExitRuntime
 	}
@@ -271,6 +281,7 @@ func (r *runner) shutdown() {
 		}
 	}
 	r.pl.Stop(r.opts.Grace)
+	r.push.Stop(r.opts.Grace) // after the pipeline drained: the final values
 	r.stopAPI()
 	r.log.Info("sluice stopped")
 }
@@ -336,6 +347,9 @@ func (r *runner) reload() {
 	}
 	r.cfg = cfg
 	rules.Retain(r.store, cfg)
+	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
+		r.log.Error("reload: metrics push", "error", err)
+	}
 	r.log.Info("config reloaded", "components", len(cfg.Components))
 }
 
@@ -354,7 +368,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 // health is the API's view of the pipeline: failing while any component
 // is, naming each with its error.
 func (r *runner) health() (any, error) {
-	report := r.pl.Health()
+	report := append(r.pl.Health(), r.push.Health()...)
 	var errs []error
 	for _, h := range report {
 		if h.State == pipeline.StateFailed {
@@ -362,6 +376,17 @@ func (r *runner) health() (any, error) {
 		}
 	}
 	return report, errors.Join(errs...)
+}
+
+// failed returns the entries of hs in StateFailed.
+func failed(hs []pipeline.Health) []pipeline.Health {
+	var out []pipeline.Health
+	for _, h := range hs {
+		if h.State == pipeline.StateFailed {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func sameAPI(a, b *config.API) bool {

@@ -22,12 +22,16 @@ type Metrics struct {
 	// MaxSeries is the budget of series over all rules: once it is
 	// reached, new series are refused, counted and logged. Default 100000.
 	MaxSeries int `yaml:"max_series"`
+	// Push sends the rules' series to graphite, statsd, collectd or a
+	// remote_write endpoint every interval, one pusher per name.
+	Push map[string]Pusher `yaml:"push"`
 }
 
 // metricsSection is the shape of the metrics: section.
 type metricsSection struct {
-	MaxSeries int         `yaml:"max_series"`
-	Rules     []yaml.Node `yaml:"rules"`
+	MaxSeries int               `yaml:"max_series"`
+	Rules     []yaml.Node       `yaml:"rules"`
+	Push      map[string]Pusher `yaml:"push"`
 }
 
 // ruleKeys are the keys of a rule the loader handles as a sink's; the
@@ -44,6 +48,7 @@ func (p *parser) metrics(n *yaml.Node, cfg *Config) {
 		p.errorf(findKey(n, "max_series"), "metrics", "", "max_series: must not be negative")
 	}
 	cfg.Metrics.MaxSeries = sec.MaxSeries
+	cfg.Metrics.Push = p.pushers(n, sec.Push)
 	seen := map[string]*yaml.Node{}
 	for i := range sec.Rules {
 		r := &sec.Rules[i]
