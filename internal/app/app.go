@@ -82,7 +82,9 @@ type RunOptions struct {
 	// ReadyFile, when set, is written (as JSON, see Ready) once the API
 	// and every listening source are bound, and removed at shutdown.
 	ReadyFile string
-	Stderr    io.Writer
+	// Stdout receives the rules' series at the end of a --once run.
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 // Run runs the pipeline until a signal or, with no running sources left
@@ -149,9 +151,15 @@ func Run(o RunOptions) int {
 		startupFailed(o.Stderr, err)
 		return ExitRuntime
 	}
+	if err := r.startMetrics(cfg); err != nil {
+		startupFailed(o.Stderr, err)
+		r.stopAPI()
+		return ExitRuntime
+	}
 	if err := r.pl.Apply(cfg); err != nil {
 		startupFailed(o.Stderr, err)
 		r.stopAPI()
+		r.stopMetrics()
 		return ExitRuntime
 	}
 	r.cfg = cfg
@@ -172,6 +180,7 @@ type runner struct {
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
 }
@@ -188,7 +197,7 @@ func (r *runner) startReady(cfg *config.Config) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr); err != nil {
+		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr, r.metricsAddr()); err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("writing ready file", "error", err)
 			}
@@ -216,6 +225,12 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 			r.log.Info("all sources finished; delivering what is left")
 		}
 		r.shutdown()
+		if r.opts.Once && r.opts.Stdout != nil {
+			if err := printSeries(r.opts.Stdout, prom.NewSeries(r.store)); err != nil {
+				fmt.Fprintf(r.opts.Stderr, "sluice: %v\n", err)
+				return ExitRuntime
+			}
+		}
 		return r.outcome()
 	}
 }
@@ -272,6 +287,7 @@ func (r *runner) shutdown() {
 	}
 	r.pl.Stop(r.opts.Grace)
 	r.stopAPI()
+	r.stopMetrics()
 	r.log.Info("sluice stopped")
 }
 
@@ -334,6 +350,7 @@ func (r *runner) reload() {
 			}
 		}
 	}
+	r.reloadMetrics(cfg)
 	r.cfg = cfg
 	rules.Retain(r.store, cfg)
 	r.log.Info("config reloaded", "components", len(cfg.Components))
