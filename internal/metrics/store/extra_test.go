@@ -141,3 +141,34 @@ func TestPlainSeriesSize(t *testing.T) {
 	t.Parallel()
 	testutil.Diff(t, uintptr(96), unsafe.Sizeof(store.Series{}))
 }
+
+// BenchmarkObserveNative observes into an existing native histogram series
+// (with classic buckets too) and a plain one, for comparison.
+func BenchmarkObserveNative(b *testing.B) {
+	for _, native := range []bool{false, true} {
+		b.Run(map[bool]string{false: "classic", true: "native"}[native], func(b *testing.B) {
+			s := store.New(0, nil, nil)
+			f := s.Family(store.Options{Name: "h", Kind: store.Histogram, Buckets: []float64{0.1, 1, 10}, Native: native, NativeSchema: 3})
+			k := store.AppendKeyString(nil, "GET")
+			vals := []float64{0.05, 0.3, 2, 40}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				f.Observe(k, vals[i&3])
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkAddExemplar adds to an existing counter series with an exemplar.
+func BenchmarkAddExemplar(b *testing.B) {
+	s := store.New(0, nil, nil)
+	f := s.Family(store.Options{Name: "c", Kind: store.Counter, Labels: []string{"m"}, Exemplar: []string{"trace_id"}})
+	k := store.AppendKeyString(nil, "GET")
+	d := store.Detail{Exemplar: store.AppendKeyString(nil, "4bf92f3577b34da6a3ce929d0e0e4736"), Time: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		f.AddAt(k, 1, d)
+	}
+}
