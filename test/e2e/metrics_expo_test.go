@@ -114,7 +114,7 @@ sinks:
 			} else {
 				resp.Body.Close()
 			}
-			pw.Close()
+			_ = pw.Close()
 			if code := p.stop(syscall.SIGTERM); code != 0 {
 				t.Errorf("exit %d", code)
 			}

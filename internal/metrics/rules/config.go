@@ -85,7 +85,8 @@ type Config struct {
 	// in OpenMetrics and protobuf scrapes. Default: none.
 	Exemplar map[string]string `yaml:"exemplar"`
 	// Timestamp exposes each sample with the time of the newest event that
-	// updated its series (mtail's --emit_metric_timestamp). Default false:
+	// updated its series (mtail's --emit_metric_timestamp); not with
+	// reset_on_scrape. Default false:
 	// Prometheus stamps samples with the scrape's time.
 	Timestamp bool `yaml:"timestamp"`
 	// Unit is the OpenMetrics unit (seconds, bytes, ...); the name must end

@@ -38,6 +38,11 @@ func (c *Config) compileExposition(r *rule, kind store.Kind) error {
 	if err := c.checkNative(kind); err != nil {
 		return err
 	}
+	if c.Timestamp && c.ResetOnScrape {
+		// The zero after a scrape would carry the last event's time, where
+		// Prometheus already has another value: it refuses such samples.
+		return errors.New("timestamp: a reset_on_scrape rule cannot have timestamps (its zero would reuse the last event's time)")
+	}
 	o := &r.opts
 	o.Unit, o.Timestamp = c.Unit, c.Timestamp
 	if c.Native {

@@ -137,6 +137,7 @@ func TestFeatureConfigErrors(t *testing.T) {
 		{"exemplar on reset_on_scrape", "{ name: c_total, type: counter, reset_on_scrape: true, exemplar: { t: t }, inputs: [in] }", "exemplar: only counters and histograms"},
 		{"bad exemplar label", "{ name: c_total, type: counter, exemplar: { __t: t }, inputs: [in] }", `exemplar: "__t" is not a valid label name`},
 		{"bad exemplar template", "{ name: c_total, type: counter, exemplar: { t: '{{ .x ' }, inputs: [in] }", "exemplar: t:"},
+		{"timestamp with reset_on_scrape", "{ name: c_total, type: counter, reset_on_scrape: true, timestamp: true, inputs: [in] }", "timestamp: a reset_on_scrape rule cannot have timestamps"},
 		{"native counter", "{ name: c_total, type: counter, native: true, inputs: [in] }", "native: only histograms can be native"},
 		{"native factor alone", "{ name: h, type: histogram, value: v, native_factor: 1.5, inputs: [in] }", "native_factor, native_max_buckets: set native: true too"},
 		{"native factor 1", "{ name: h, type: histogram, value: v, native: true, native_factor: 1, inputs: [in] }", "native_factor: must be > 1"},
