@@ -109,6 +109,9 @@ sinks:
 				b, _ := io.ReadAll(resp.Body)
 				return strings.Contains(string(b), "\nlines_total 3\n")
 			})
+			if tc.name == "unix" {
+				curlUnixSocket(t, sock)
+			}
 			if resp, err := c.Get(strings.TrimSuffix(url, "metrics") + "healthz"); err != nil || resp.StatusCode != 404 {
 				t.Errorf("/healthz on the metrics listener: %v %v, want 404", resp, err)
 			} else {
@@ -150,4 +153,24 @@ func readyMetrics(t *testing.T, p *proc) string {
 		t.Fatalf("ready file %s: %v, no metrics address", data, err)
 	}
 	return r.Metrics
+}
+
+// curlUnixSocket scrapes the socket with curl, a real client other than
+// Go's (Prometheus 2.42 cannot scrape a unix socket), asking for
+// OpenMetrics.
+func curlUnixSocket(t *testing.T, sock string) {
+	t.Helper()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("curl not on PATH")
+		}
+		t.Log("curl not on PATH: the socket is checked with Go's client only")
+		return
+	}
+	out, err := exec.Command(curl, "-fsS", "--unix-socket", sock, "-H", "Accept: application/openmetrics-text; version=1.0.0",
+		"http://sluice/metrics").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "\nlines_total 3.0\n") || !strings.HasSuffix(string(out), "# EOF\n") {
+		t.Errorf("curl --unix-socket: %v\n%s", err, out)
+	}
 }

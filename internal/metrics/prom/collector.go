@@ -1,7 +1,8 @@
 // Package prom exposes a metrics store to Prometheus: a Collector,
 // registered on sluice's registry, turns every family of the store into a
 // metric family at each scrape, so /metrics serves the rules' series beside
-// sluice's own in every format promhttp negotiates.
+// sluice's own in every format promhttp negotiates (text, OpenMetrics,
+// protobuf). Server is metrics.listen, a listener serving /metrics alone.
 //
 // Collecting is also when idle series expire and when reset_on_scrape
 // families are zeroed: every scrape, by any scraper, resets them.
