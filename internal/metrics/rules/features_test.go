@@ -37,6 +37,12 @@ const featureRules = `  rules:
       value: took
       native: true
       buckets: [0.1, 1]
+    - name: latency_native_seconds
+      type: histogram
+      unit: seconds
+      inputs: [in]
+      value: took
+      native: true
     - name: queue_depth
       type: gauge
       inputs: [in]
@@ -109,6 +115,12 @@ http_response_size_bytes_bucket{le="1000.0"} 2 # {span="s1",trace_id="def456"} 5
 http_response_size_bytes_bucket{le="+Inf"} 3
 http_response_size_bytes_sum 5550.0
 http_response_size_bytes_count 3
+# HELP latency_native_seconds log-derived metric from rule latency_native_seconds
+# TYPE latency_native_seconds histogram
+# UNIT latency_native_seconds seconds
+latency_native_seconds_bucket{le="+Inf"} 3
+latency_native_seconds_sum 3.55
+latency_native_seconds_count 3
 # HELP queue_depth log-derived metric from rule queue_depth
 # TYPE queue_depth gauge
 queue_depth 5000.0 1.700000002e+09
