@@ -87,7 +87,8 @@ const promRules = `  rules:
 // loopback: once as it scrapes by default (OpenMetrics, with exemplar
 // storage), once with native histograms (protobuf). The query API gives
 // back the counters with their odd label values exactly, a
-// histogram_quantile over sluice's buckets, the exemplars, the sample
+// histogram_quantile over sluice's buckets (raw, and over rate() of events
+// written while it scrapes), the exemplars, the sample
 // timestamp of a timestamp: true rule, and a native histogram's quantile.
 func TestPrometheusScrapes(t *testing.T) {
 	bin := peer(t, "prometheus")
@@ -125,6 +126,23 @@ func TestPrometheusScrapes(t *testing.T) {
 		if ts := p.scalar(t, `timestamp(queue_depth)`); math.Abs(ts-float64(evTime.UnixMilli())/1000) > 1e-6 {
 			t.Errorf("timestamp(queue_depth) = %v, want the event's %v", ts, evTime)
 		}
+		// Events that come after Prometheus has the first ones: a
+		// quantile over rate() sees only them. Of 1 × 0.05 and 9 × 0.7,
+		// rank 5 is in (0.5, 1] with 1 below: 0.5 + 0.5 × 4/9.
+		var more []event.Event
+		for i, took := range []float64{0.05, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7} {
+			more = append(more, ev("", "path", "/late", "took", took, "trace_id", fmt.Sprintf("u%d", i)))
+		}
+		h.write(t, more...)
+		const rateQ = `histogram_quantile(0.5, sum by (le) (rate(request_duration_seconds_bucket[1m])))`
+		want, got := 0.5+0.5*4/9, math.NaN()
+		testutil.WaitFor(t, 30*time.Second, rateQ+" over the late events", func() bool {
+			// No result until two samples are in the window.
+			if rs := p.query(t, rateQ); len(rs) == 1 {
+				got, _ = strconv.ParseFloat(rs[0].Value[1].(string), 64)
+			}
+			return math.Abs(got-want) < 1e-9
+		})
 		ids := p.exemplars(t, "request_duration_seconds_bucket")
 		// The latest exemplar of each bucket: le=0.1 t1, le=0.5 t7, le=5 t9.
 		for _, id := range []string{"t1", "t7", "t9"} {
@@ -140,13 +158,14 @@ func TestPrometheusScrapes(t *testing.T) {
 		if len(rs) != 1 || rs[0].Histogram == nil {
 			t.Fatalf("request_native_seconds is not a native histogram: %+v", rs)
 		}
-		// Native buckets of schema 3 are 9% wide: the estimate is within
-		// the bucket of 0.3, (0.2726, 0.2973] or (0.2973, 0.3242].
-		if q := p.scalar(t, `histogram_quantile(0.5, request_native_seconds)`); math.Abs(q-0.3) > 0.03 {
-			t.Errorf("histogram_quantile(0.5) of the native histogram = %v, want about 0.3", q)
+		// All 20 events: 3 × 0.05, 6 × 0.3, 9 × 0.7, 2 × 2; rank 10 is a
+		// 0.7. Native buckets of schema 3 are 9% wide: the estimate is in
+		// the bucket of 0.7, (0.6484, 0.7071].
+		if q := p.scalar(t, `histogram_quantile(0.5, request_native_seconds)`); q <= 0.6484 || q > 0.7071 {
+			t.Errorf("histogram_quantile(0.5) of the native histogram = %v, want in (0.6484, 0.7071]", q)
 		}
-		if q := p.scalar(t, `histogram_count(request_native_seconds)`); q != 10 {
-			t.Errorf("histogram_count = %v, want 10", q)
+		if q := p.scalar(t, `histogram_count(request_native_seconds)`); q != 20 {
+			t.Errorf("histogram_count = %v, want 20", q)
 		}
 	})
 }
