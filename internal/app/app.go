@@ -83,7 +83,9 @@ type RunOptions struct {
 	// ReadyFile, when set, is written (as JSON, see Ready) once the API
 	// and every listening source are bound, and removed at shutdown.
 	ReadyFile string
-	Stderr    io.Writer
+	// Stdout receives the rules' series at the end of a --once run.
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 // Run runs the pipeline until a signal or, with no running sources left
@@ -151,16 +153,23 @@ func Run(o RunOptions) int {
 		startupFailed(o.Stderr, err)
 		return ExitRuntime
 	}
+	if err := r.startMetrics(cfg); err != nil {
+		startupFailed(o.Stderr, err)
+		r.stopAPI()
+		return ExitRuntime
+	}
 	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
 		startupFailed(o.Stderr, err)
 		r.push.Stop(0)
 		r.stopAPI()
+		r.stopMetrics()
 		return ExitRuntime
 	}
 	if err := r.pl.Apply(cfg); err != nil {
 		startupFailed(o.Stderr, err)
 		r.push.Stop(0)
 		r.stopAPI()
+		r.stopMetrics()
 		return ExitRuntime
 	}
 	r.cfg = cfg
@@ -182,6 +191,7 @@ type runner struct {
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
 }
@@ -198,7 +208,7 @@ func (r *runner) startReady(cfg *config.Config) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr); err != nil {
+		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr, r.metricsAddr()); err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("writing ready file", "error", err)
 			}
@@ -226,6 +236,12 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 			r.log.Info("all sources finished; delivering what is left")
 		}
 		r.shutdown()
+		if r.opts.Once && r.opts.Stdout != nil {
+			if err := printSeries(r.opts.Stdout, prom.NewSeries(r.store)); err != nil {
+				fmt.Fprintf(r.opts.Stderr, "sluice: %v\n", err)
+				return ExitRuntime
+			}
+		}
 		return r.outcome()
 	}
 }
@@ -283,6 +299,7 @@ func (r *runner) shutdown() {
 	r.pl.Stop(r.opts.Grace)
 	r.push.Stop(r.opts.Grace) // after the pipeline drained: the final values
 	r.stopAPI()
+	r.stopMetrics()
 	r.log.Info("sluice stopped")
 }
 
@@ -345,6 +362,7 @@ func (r *runner) reload() {
 			}
 		}
 	}
+	r.reloadMetrics(cfg)
 	r.cfg = cfg
 	rules.Retain(r.store, cfg)
 	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
