@@ -27,51 +27,9 @@ import (
 
 const examplesDir = "../../examples/metrics"
 
-// Exemplar markers: the lines between them use the rule key `exemplar`.
-// TODO(exemplar): once the branch adding that key is merged, the loader
-// accepts them and exampleConfig uses the config as shipped; then drop the
-// stripping, the markers and exemplarSupported.
-const (
-	exemplarBegin = "# --- exemplar: begin ---"
-	exemplarEnd   = "# --- exemplar: end ---"
-)
-
-// exampleConfig returns the path of the example's config to run, and
-// whether it is the shipped file unchanged. A config the loader refuses
-// only because of the exemplar key is copied without the marked lines.
-func exampleConfig(t *testing.T, name string) (string, bool) {
-	t.Helper()
-	path := filepath.Join(examplesDir, name, "sluice.yaml")
-	out, err := exec.Command(sluiceBin(t), "validate", "-c", path).CombinedOutput()
-	if err == nil {
-		return path, true
-	}
-	if !strings.Contains(string(out), `unknown key "exemplar"`) {
-		t.Fatalf("sluice validate -c %s: %v\n%s", path, err, out)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	skip := false
-	for _, l := range strings.Split(string(data), "\n") {
-		switch strings.TrimSpace(l) {
-		case exemplarBegin:
-			skip = true
-			continue
-		case exemplarEnd:
-			skip = false
-			continue
-		}
-		if !skip {
-			kept = append(kept, l)
-		}
-	}
-	stripped := filepath.Join(t.TempDir(), "sluice.yaml")
-	writeFile(t, stripped, strings.Join(kept, "\n"))
-	t.Logf("the loader refuses the exemplar key on this branch: running %s without the lines between the exemplar markers", path)
-	return stripped, false
+// exampleConfig returns the path of the example's shipped config.
+func exampleConfig(name string) string {
+	return filepath.Join(examplesDir, name, "sluice.yaml")
 }
 
 // TestExamplesValidate: `sluice validate -c` accepts every example with
@@ -84,7 +42,7 @@ func TestExamplesValidate(t *testing.T) {
 	for _, c := range configs {
 		name := filepath.Base(filepath.Dir(c))
 		t.Run(name, func(t *testing.T) {
-			path, _ := exampleConfig(t, name)
+			path := exampleConfig(name)
 			if out, err := exec.Command(sluiceBin(t), "validate", "-c", path).CombinedOutput(); err != nil {
 				t.Fatalf("sluice validate: %v\n%s", err, out)
 			}
@@ -99,16 +57,16 @@ func TestExamplesValidate(t *testing.T) {
 
 // runExample starts sluice on the example's config with env set, and
 // returns the process and its api address.
-func runExample(t *testing.T, name string, env map[string]string) (*proc, string, bool) {
+func runExample(t *testing.T, name string, env map[string]string) (*proc, string) {
 	t.Helper()
-	cfg, asShipped := exampleConfig(t, name)
+	cfg := exampleConfig(name)
 	env["SLUICE_DATA_DIR"] = filepath.Join(t.TempDir(), "data")
 	env["SLUICE_API_LISTEN"] = "127.0.0.1:0"
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	p := start(t, cfg, nil)
-	return p, p.api(), asShipped
+	return p, p.api()
 }
 
 // copySample copies an example's sample log into dir, so the test can
@@ -239,7 +197,7 @@ func TestExampleReactionExporter(t *testing.T) {
 	if len(want) < 10 || sum(want) < 100 {
 		t.Fatalf("the sample logs hold too few matches: %v", want)
 	}
-	p, api, _ := runExample(t, name, map[string]string{"AUTH_LOG": authPath, "NGINX_ACCESS_LOG": accessPath, "MAIL_LOG": mailPath})
+	p, api := runExample(t, name, map[string]string{"AUTH_LOG": authPath, "NGINX_ACCESS_LOG": accessPath, "MAIL_LOG": mailPath})
 
 	seen := map[string]float64{}
 	collect := func() float64 {
@@ -288,8 +246,8 @@ func nonZero(m map[string]float64) map[string]float64 {
 }
 
 // TestExampleNginxDashboard: requests by code and method, bytes by code and
-// the latency histogram, exactly as counted from the sample log; with the
-// exemplar key, the histogram's buckets carry request ids as exemplars.
+// the latency histogram, exactly as counted from the sample log; the
+// histogram's buckets carry request ids of the sample as exemplars.
 func TestExampleNginxDashboard(t *testing.T) {
 	const name = "nginx-dashboard"
 	path, lines := copySample(t, name, "access.log", t.TempDir())
@@ -328,7 +286,7 @@ func TestExampleNginxDashboard(t *testing.T) {
 	want[`http_request_duration_seconds_bucket{le="+Inf"}`] = float64(len(lines))
 	want[`http_request_duration_seconds_count`] = float64(len(lines))
 
-	p, api, asShipped := runExample(t, name, map[string]string{"NGINX_ACCESS_LOG": path})
+	p, api := runExample(t, name, map[string]string{"NGINX_ACCESS_LOG": path})
 	var got map[string]float64
 	waitFor(t, 30*time.Second, "every request counted", func() bool {
 		got = series(t, api, "")
@@ -343,10 +301,7 @@ func TestExampleNginxDashboard(t *testing.T) {
 
 	om := scrape(t, api, "application/openmetrics-text; version=1.0.0")
 	exemplars := regexp.MustCompile(`(?m)^http_request_duration_seconds_bucket\{.*\} \S+ # \{request_id="([0-9a-f]+)"\}`).FindAllStringSubmatch(om, -1)
-	switch {
-	case !asShipped:
-		t.Log("exemplars not checked: the exemplar key is not merged on this branch")
-	case len(exemplars) == 0:
+	if len(exemplars) == 0 {
 		t.Errorf("no request_id exemplar on the histogram's buckets in OpenMetrics:\n%s", om)
 	}
 	for _, e := range exemplars {
@@ -392,7 +347,7 @@ func TestExampleSSHFailedLogins(t *testing.T) {
 		t.Fatalf("the sample needs more than %d addresses: %d, %v folded", maxSeries, len(ips), folded)
 	}
 
-	p, api, _ := runExample(t, name, map[string]string{"SSH_JOURNAL_DIR": journalDir, "SSH_READ_FROM": "beginning"})
+	p, api := runExample(t, name, map[string]string{"SSH_JOURNAL_DIR": journalDir, "SSH_READ_FROM": "beginning"})
 	var got map[string]float64
 	waitFor(t, 30*time.Second, "every failed login counted", func() bool {
 		got = series(t, api, "")
