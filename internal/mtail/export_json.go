@@ -95,6 +95,6 @@ func WriteJSON(w io.Writer, progs []*Program) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(b) // no final newline, as mtail
 	return err
 }
