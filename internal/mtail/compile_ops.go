@@ -54,9 +54,13 @@ func ipow(a, b int64) int64 {
 	if b < 0 {
 		return int64(math.Pow(float64(a), float64(b)))
 	}
+	// Square and multiply: a huge exponent costs 64 steps, not b.
 	r := int64(1)
-	for ; b > 0; b-- {
-		r *= a
+	for ; b > 0; b >>= 1 {
+		if b&1 == 1 {
+			r *= a
+		}
+		a *= a
 	}
 	return r
 }
