@@ -23,6 +23,9 @@ type pattern struct {
 	literal  string // required literal for the prefilter, "" for none
 	needCaps bool   // some $ref reads its groups
 	onLine   bool
+	// always: the pattern matches every string (//, /^/, /$/), so without
+	// captures to fill it needs no regex run; `/$/ { lines++ }` is common.
+	always bool
 }
 
 // checker resolves names (metrics, captures, patterns) and infers types.
@@ -150,7 +153,7 @@ func (c *checker) pattern(p *patternExpr) error {
 	if err != nil {
 		return c.errorf(p.pos, "bad regular expression /%s/: %s", p.src, err)
 	}
-	pt := &pattern{src: p.src, re: re, literal: requiredLiteral(tree), onLine: p.onLine}
+	pt := &pattern{src: p.src, re: re, literal: requiredLiteral(tree), onLine: p.onLine, always: matchesAll(tree)}
 	p.id = len(c.patterns)
 	c.patterns = append(c.patterns, pt)
 	if p.onLine {
@@ -283,4 +286,16 @@ func (c *checker) exprs(xs []expr) error {
 		}
 	}
 	return nil
+}
+
+// matchesAll reports whether re matches every string: empty, or one
+// begin/end assertion.
+func matchesAll(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginText, syntax.OpEndText, syntax.OpBeginLine, syntax.OpEndLine:
+		return true
+	case syntax.OpConcat:
+		return len(re.Sub) == 0 || (len(re.Sub) == 1 && matchesAll(re.Sub[0]))
+	}
+	return false
 }

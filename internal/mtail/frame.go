@@ -78,6 +78,8 @@ func (f *frame) match(id int, s string) bool {
 	f.seen[id], f.subj[id] = f.seq, s
 	ok := false
 	switch {
+	case p.always && !p.needCaps:
+		ok = true
 	case p.literal != "" && !strings.Contains(s, p.literal):
 	case p.needCaps:
 		f.caps[id] = p.re.FindStringSubmatchIndex(s)
