@@ -39,6 +39,7 @@ type checker struct {
 	lineIDs  map[string]int
 	scopes   []map[string]capInfo
 	assigns  []assignment
+	top      []int // line patterns in top-level conditions
 }
 
 // assignment records a value flowing into a metric, for type inference.
@@ -130,7 +131,13 @@ func (c *checker) cond(x expr) error {
 	}
 	if p, ok := x.(*patternExpr); ok {
 		p.onLine = true
-		return c.pattern(p)
+		if err := c.pattern(p); err != nil {
+			return err
+		}
+		if len(c.scopes) == 2 && !contains(c.top, p.id) {
+			c.top = append(c.top, p.id)
+		}
+		return nil
 	}
 	return c.expr(x)
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -15,44 +17,99 @@ type chunk struct {
 	ends     []int // end offset of each line in data
 	filename string
 	refs     sync.WaitGroup
+	// pre[i] holds program i's top-level pattern results, line by line.
+	pre   [][]match
+	ready chan struct{} // prematching done
 }
 
-var chunkPool = sync.Pool{New: func() any { return &chunk{data: make([]byte, 0, chunkSize)} }}
+var chunkPool = sync.Pool{New: func() any {
+	return &chunk{data: make([]byte, 0, chunkSize), ready: make(chan struct{}, 1)}
+}}
 
-const chunkSize = 256 << 10
+const chunkSize = 64 << 10
 
-// Feeder gives lines to programs, one goroutine per program, so several
-// programs use several cores while each program still sees every line in
-// order. Lines travel in chunks of up to 256 KiB to keep the hand-off cost
-// per line small.
+// Feeder gives lines to programs. Lines travel in chunks of about 64 KiB
+// to keep the hand-off cost per line small. A chunk first goes to a pool
+// of matchers (one per core) that run every program's top-level patterns
+// over its lines, the costly and line-independent part; then, in order,
+// to one goroutine per program that runs the program with those results.
+// So one program uses several cores, several programs more, and each
+// program still sees every line in order.
 type Feeder struct {
 	progs []*Program
 	chans []chan *chunk
+	pool  chan *chunk
+	order chan *chunk
 	wg    sync.WaitGroup
 }
 
-// NewFeeder starts one worker per program; Close stops them.
+// NewFeeder starts the matchers and one worker per program; Close stops them.
 func NewFeeder(progs []*Program) *Feeder {
-	fd := &Feeder{progs: progs}
+	n := runtime.GOMAXPROCS(0)
+	fd := &Feeder{progs: progs, pool: make(chan *chunk, n), order: make(chan *chunk, n)}
 	for _, p := range progs {
 		ch := make(chan *chunk, 4)
 		fd.chans = append(fd.chans, ch)
 		fd.wg.Add(1)
 		go fd.work(p, ch)
 	}
+	for i := 0; i < n; i++ {
+		go fd.matcher()
+	}
+	go fd.dispatch()
 	return fd
+}
+
+func (fd *Feeder) matcher() {
+	for c := range fd.pool {
+		if cap(c.pre) < len(fd.progs) {
+			c.pre = make([][]match, len(fd.progs))
+		}
+		c.pre = c.pre[:len(fd.progs)]
+		for i, p := range fd.progs {
+			n := len(p.top) * len(c.ends)
+			if cap(c.pre[i]) < n {
+				c.pre[i] = make([]match, n)
+			}
+			out := c.pre[i][:n]
+			start := 0
+			for j, end := range c.ends {
+				line := c.data[start:end]
+				start = end
+				p.prematch(unsafe.String(unsafe.SliceData(line), len(line)), out[j*len(p.top):(j+1)*len(p.top)])
+			}
+			c.pre[i] = out
+		}
+		c.ready <- struct{}{}
+	}
+}
+
+// dispatch hands matched chunks to the programs in reading order.
+func (fd *Feeder) dispatch() {
+	for c := range fd.order {
+		<-c.ready
+		for _, ch := range fd.chans {
+			ch <- c
+		}
+	}
+	for _, ch := range fd.chans {
+		close(ch)
+	}
 }
 
 func (fd *Feeder) work(p *Program, ch chan *chunk) {
 	defer fd.wg.Done()
+	idx := slices.Index(fd.progs, p)
+	k := len(p.top)
 	for c := range ch {
 		start := 0
-		for _, end := range c.ends {
+		pre := c.pre[idx]
+		for j, end := range c.ends {
 			line := c.data[start:end]
 			start = end
-			// The line is only read while the chunk is held; Process
+			// The line is only read while the chunk is held; process
 			// keeps nothing of it.
-			_ = p.Process(unsafe.String(unsafe.SliceData(line), len(line)), c.filename)
+			_ = p.process(unsafe.String(unsafe.SliceData(line), len(line)), c.filename, pre[j*k:(j+1)*k])
 		}
 		c.refs.Done()
 	}
@@ -65,9 +122,8 @@ func (fd *Feeder) send(c *chunk) {
 		return
 	}
 	c.refs.Add(len(fd.chans))
-	for _, ch := range fd.chans {
-		ch <- c
-	}
+	fd.pool <- c
+	fd.order <- c
 	go func() {
 		c.refs.Wait()
 		c.data, c.ends = c.data[:0], c.ends[:0]
@@ -147,8 +203,7 @@ func (fd *Feeder) Line(line []byte, filename string) {
 
 // Close waits for the programs to finish every line sent and stops them.
 func (fd *Feeder) Close() {
-	for _, ch := range fd.chans {
-		close(ch)
-	}
+	close(fd.pool)
+	close(fd.order)
 	fd.wg.Wait()
 }

@@ -76,17 +76,36 @@ func (f *frame) match(id int, s string) bool {
 		return f.ok[id]
 	}
 	f.seen[id], f.subj[id] = f.seq, s
-	ok := false
+	m := p.match(s)
+	f.ok[id], f.caps[id] = m.ok, m.caps
+	return m.ok
+}
+
+// match is a pattern's result on a string.
+type match struct {
+	ok   bool
+	caps []int
+}
+
+// match runs the pattern; it only reads p, so any goroutine may call it.
+func (p *pattern) match(s string) match {
 	switch {
 	case p.always && !p.needCaps:
-		ok = true
+		return match{ok: true}
 	case p.literal != "" && !strings.Contains(s, p.literal):
+		return match{}
 	case p.needCaps:
-		f.caps[id] = p.re.FindStringSubmatchIndex(s)
-		ok = f.caps[id] != nil
-	default:
-		ok = p.re.MatchString(s)
+		c := p.re.FindStringSubmatchIndex(s)
+		return match{ok: c != nil, caps: c}
 	}
-	f.ok[id] = ok
-	return ok
+	return match{ok: p.re.MatchString(s)}
+}
+
+// prematch matches the top-level patterns on line into out, which has
+// room for len(p.top) results. Top-level patterns depend on the line
+// alone, so this runs ahead of the program, on other cores.
+func (p *Program) prematch(line string, out []match) {
+	for i, id := range p.top {
+		out[i] = p.patterns[id].match(line)
+	}
 }

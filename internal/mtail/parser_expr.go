@@ -63,7 +63,7 @@ func (p *parser) binary(level int) (expr, error) {
 	}
 }
 
-func contains(ss []string, s string) bool {
+func contains[T comparable](ss []T, s T) bool {
 	for _, x := range ss {
 		if x == s {
 			return true

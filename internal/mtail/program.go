@@ -38,6 +38,7 @@ type Program struct {
 	opts     Options
 	metrics  []*metric
 	patterns []*pattern
+	top      []int // patterns matched ahead, in parallel, by the Feeder
 	run      action
 	mu       sync.Mutex
 	frame    frame
@@ -76,7 +77,7 @@ func Compile(name, src string, opts Options) (*Program, error) {
 		m.reset()
 	}
 	inferMetricTypes(ck.assigns)
-	p := &Program{Name: name, opts: opts, metrics: ck.metrics, patterns: ck.patterns}
+	p := &Program{Name: name, opts: opts, metrics: ck.metrics, patterns: ck.patterns, top: ck.top}
 	c := &compiler{prog: p}
 	p.run = c.block(ast)
 	if c.err != nil {
@@ -92,10 +93,20 @@ func Compile(name, src string, opts Options) (*Program, error) {
 // filename. The line is not retained. A runtime error aborts the rest of
 // the run for this line, is counted, and is returned.
 func (p *Program) Process(line, filename string) error {
+	return p.process(line, filename, nil)
+}
+
+// process runs the program; pre, when set, holds the results of the
+// top-level patterns on this line, matched ahead by prematch.
+func (p *Program) process(line, filename string, pre []match) error {
 	p.mu.Lock()
 	f := &p.frame
 	f.seq++
 	f.line, f.filename = line, filename
+	for i, m := range pre {
+		id := p.top[i]
+		f.seen[id], f.ok[id], f.caps[id], f.subj[id] = f.seq, m.ok, m.caps, line
+	}
 	f.hasTS, f.hasNow, f.stop, f.err = false, false, false, nil
 	p.run(f)
 	err := f.err

@@ -39,7 +39,8 @@ type Config struct {
 	Logger                   *slog.Logger
 	// Reload asks for the programs to be re-read (SIGHUP).
 	Reload <-chan struct{}
-	// Listening, when set, is told the bound address (port 0 resolved).
+	// Listening, when set, is told the bound address (port 0 resolved)
+	// once the log files present at start are open.
 	Listening func(net.Addr)
 }
 
@@ -72,10 +73,11 @@ func Run(ctx context.Context, cfg Config) error {
 	srv := &http.Server{Handler: d.mux(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	if cfg.Listening != nil {
-		cfg.Listening(ln.Addr())
-	}
-	d.follow(ctx)
+	d.follow(ctx, func() {
+		if cfg.Listening != nil {
+			cfg.Listening(ln.Addr())
+		}
+	})
 	return nil
 }
 
@@ -158,14 +160,16 @@ func (d *daemon) programs() []*mtail.Program {
 }
 
 // follow runs the follower, swapping the feeder on reload and running the
-// metric GC, until ctx ends.
-func (d *daemon) follow(ctx context.Context) {
+// metric GC, until ctx ends. started is called once the files present at
+// start are open (at their end).
+func (d *daemon) follow(ctx context.Context, started func()) {
 	fd := mtail.NewFeeder(d.programs())
 	defer func() { fd.Close() }()
 	fl := newFollower(d.cfg.Logs, fd, d.cfg.Logger, func(path string, n int) {
 		d.lines.WithLabelValues(path).Add(float64(n))
 	})
 	fl.scan(true)
+	started()
 	poll := time.NewTicker(d.cfg.PollInterval)
 	defer poll.Stop()
 	gc := time.NewTicker(d.cfg.ExpiredMetricsGCInterval)
