@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{Handler: d.mux(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	d.follow(ctx, func() {
 		if cfg.Listening != nil {
 			cfg.Listening(ln.Addr())
