@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,3 +52,20 @@ func BenchmarkApacheCombined(b *testing.B) {
 	}
 	benchProgram(b, "apache_combined.mtail", string(src))
 }
+
+// regex32 is the 32-regex program of bench/mtail.sh.
+func regex32() string {
+	res := []string{`" 200 `, `" 301 `, `" 302 `, `" 304 `, `" 400 `, `" 401 `, `" 403 `, `" 404 `, `" 500 `, `" 502 `,
+		`" 503 `, `"GET `, `"POST `, `"PUT `, `"DELETE `, `"HEAD `, `HTTP\/1\.0"`, `HTTP\/2\.0"`,
+		`\/api\/v1\/users`, `\/api\/v1\/orders\/(\d+)`, `\/static\/\S+\.js`, `\/static\/\S+\.css`,
+		`\/login`, `\/healthz`, `\/index\.html`, `[?&]id=(\d+)`, `Firefox\/(\d+)`, `Chrome\/(\d+)`,
+		`curl\/`, `bot|crawler|spider`, `^10\.(\d+)\.`, `\[\d+\/Nov\/2026:0[0-5]:`}
+	var b strings.Builder
+	b.WriteString("counter hits by rule\n")
+	for i, re := range res {
+		fmt.Fprintf(&b, "/%s/ {\n  hits[\"r%02d\"]++\n}\n", re, i)
+	}
+	return b.String()
+}
+
+func BenchmarkRegex32(b *testing.B) { benchProgram(b, "regex32.mtail", regex32()) }

@@ -20,12 +20,15 @@ type capInfo struct {
 type pattern struct {
 	src      string
 	re       *regexp.Regexp
-	literal  string // required literal for the prefilter, "" for none
-	needCaps bool   // some $ref reads its groups
+	literals []string // the prefilter: a match contains one of these; nil: none
+	needCaps bool     // some $ref reads its groups
 	onLine   bool
 	// always: the pattern matches every string (//, /^/, /$/), so without
 	// captures to fill it needs no regex run; `/$/ { lines++ }` is common.
 	always bool
+	// literal: the pattern is one plain string, so the prefilter's
+	// substring search is the whole match when no captures are read.
+	literal bool
 }
 
 // checker resolves names (metrics, captures, patterns) and infers types.
@@ -160,7 +163,8 @@ func (c *checker) pattern(p *patternExpr) error {
 	if err != nil {
 		return c.errorf(p.pos, "bad regular expression /%s/: %s", p.src, err)
 	}
-	pt := &pattern{src: p.src, re: re, literal: requiredLiteral(tree), onLine: p.onLine, always: matchesAll(tree)}
+	pt := &pattern{src: p.src, re: re, literals: prefilter(tree), onLine: p.onLine, always: matchesAll(tree),
+		literal: tree.Op == syntax.OpLiteral && tree.Flags&syntax.FoldCase == 0}
 	p.id = len(c.patterns)
 	c.patterns = append(c.patterns, pt)
 	if p.onLine {

@@ -92,8 +92,10 @@ func (p *pattern) match(s string) match {
 	switch {
 	case p.always && !p.needCaps:
 		return match{ok: true}
-	case p.literal != "" && !strings.Contains(s, p.literal):
+	case p.literals != nil && !containsAny(s, p.literals):
 		return match{}
+	case p.literal && !p.needCaps:
+		return match{ok: true}
 	case p.needCaps:
 		c := p.re.FindStringSubmatchIndex(s)
 		return match{ok: c != nil, caps: c}
@@ -108,4 +110,13 @@ func (p *Program) prematch(line string, out []match) {
 	for i, id := range p.top {
 		out[i] = p.patterns[id].match(line)
 	}
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, l := range lits {
+		if strings.Contains(s, l) {
+			return true
+		}
+	}
+	return false
 }

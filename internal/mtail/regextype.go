@@ -2,6 +2,7 @@ package mtail
 
 import (
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -157,48 +158,83 @@ func classifyClass(ranges []rune) part {
 	return pString
 }
 
-// requiredLiteral returns the longest literal every match must contain,
-// or "" when there is none worth testing. Lines without it skip the regex.
-func requiredLiteral(re *syntax.Regexp) string {
-	best := ""
-	var walk func(re *syntax.Regexp)
-	walk = func(re *syntax.Regexp) {
-		switch re.Op {
-		case syntax.OpLiteral:
-			if re.Flags&syntax.FoldCase == 0 && len(string(re.Rune)) > len(best) {
-				best = string(re.Rune)
-			}
-		case syntax.OpCapture:
-			walk(re.Sub[0])
-		case syntax.OpPlus:
-			walk(re.Sub[0])
-		case syntax.OpRepeat:
-			if re.Min > 0 {
-				walk(re.Sub[0])
-			}
-		case syntax.OpConcat:
-			// Adjacent literal pieces join into a longer required string.
-			var run strings.Builder
-			flush := func() {
-				if run.Len() > len(best) {
-					best = run.String()
-				}
-				run.Reset()
-			}
-			for _, s := range re.Sub {
-				if s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0 {
-					run.WriteString(string(s.Rune))
-					continue
-				}
-				flush()
-				walk(s)
-			}
-			flush()
+// prefilter returns literals of which every match must contain at least
+// one (usually a single one), or nil when there are none worth testing.
+// Lines containing none of them skip the regex: a substring search is far
+// cheaper than a regex run, and most patterns fail on most lines.
+func prefilter(re *syntax.Regexp) []string {
+	lits := required(re)
+	if len(lits) == 0 || len(lits) > 8 {
+		return nil
+	}
+	for _, l := range lits {
+		if l == "" || !utf8.ValidString(l) || (len(lits) > 1 && len(l) < 2) {
+			return nil
 		}
 	}
-	walk(re)
-	if !utf8.ValidString(best) {
-		return ""
+	return lits
+}
+
+// score ranks a candidate set: the shortest literal's length, less for
+// every extra alternative.
+func score(lits []string) int {
+	if len(lits) == 0 {
+		return -1
 	}
-	return best
+	m := len(lits[0])
+	for _, l := range lits[1:] {
+		m = min(m, len(l))
+	}
+	return m*4 - len(lits)
+}
+
+func required(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 {
+			return []string{string(re.Rune)}
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			lits := required(s)
+			if lits == nil {
+				return nil
+			}
+			out = append(out, lits...)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	case syntax.OpConcat:
+		// Adjacent literal pieces join into a longer required string.
+		var best []string
+		var run strings.Builder
+		consider := func(c []string) {
+			if score(c) > score(best) {
+				best = c
+			}
+		}
+		for _, s := range re.Sub {
+			if s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0 {
+				run.WriteString(string(s.Rune))
+				continue
+			}
+			if run.Len() > 0 {
+				consider([]string{run.String()})
+				run.Reset()
+			}
+			consider(required(s))
+		}
+		if run.Len() > 0 {
+			consider([]string{run.String()})
+		}
+		return best
+	}
+	return nil
 }
