@@ -38,7 +38,7 @@ func ExpandLogs(patterns []string) ([]string, error) {
 }
 
 // OneShot reads each log from its first byte to its end through every
-// program, in order, then returns. getfilename() is the path as given
+// program, in order, then returns; "-" is standard input. getfilename() is the path as given
 // (see docs/mtail.md: mtail makes it absolute).
 func OneShot(progs []*Program, logs []string) error {
 	fd := NewFeeder(progs)
@@ -52,6 +52,12 @@ func OneShot(progs []*Program, logs []string) error {
 }
 
 func oneFile(fd *Feeder, path string) error {
+	if path == "-" { // mtail's name for standard input
+		if err := fd.Lines(os.Stdin, path); err != nil {
+			return fmt.Errorf("reading standard input: %w", err)
+		}
+		return nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("reading log: %w", err)
