@@ -26,6 +26,11 @@ type pattern struct {
 	// always: the pattern matches every string (//, /^/, /$/), so without
 	// captures to fill it needs no regex run; `/$/ { lines++ }` is common.
 	always bool
+	// usedGroups are the groups some $ref reads; groupMap maps a group
+	// of the source to its number in re once the others are made
+	// non-capturing (fewer groups: a faster backtracker).
+	usedGroups map[int]bool
+	groupMap   []int
 	// literal: the pattern is one plain string, so the prefilter's
 	// substring search is the whole match when no captures are read.
 	literal bool
@@ -215,7 +220,12 @@ func (c *checker) expr(x expr) error {
 			if info, ok := c.scopes[i][x.name]; ok {
 				x.pat, x.group, x.typ = info.pat, info.group, info.typ
 				if x.pat >= 0 {
-					c.patterns[x.pat].needCaps = true
+					pt := c.patterns[x.pat]
+					pt.needCaps = true
+					if pt.usedGroups == nil {
+						pt.usedGroups = map[int]bool{}
+					}
+					pt.usedGroups[x.group] = true
 				}
 				return nil
 			}
@@ -309,4 +319,48 @@ func matchesAll(re *syntax.Regexp) bool {
 		return len(re.Sub) == 0 || (len(re.Sub) == 1 && matchesAll(re.Sub[0]))
 	}
 	return false
+}
+
+// dropUnusedGroups recompiles a pattern with the groups no $ref reads
+// turned into non-capturing ones: Go's backtracker saves and restores
+// every group on every attempt, so apache_combined's 13 groups cost much
+// more than the 5 it reads. groupMap then renumbers the groups read.
+func (p *pattern) dropUnusedGroups() {
+	tree, err := syntax.Parse(p.src, syntax.Perl)
+	if err != nil || !p.needCaps || len(p.usedGroups) >= p.re.NumSubexp() {
+		return
+	}
+	groupMap := make([]int, p.re.NumSubexp()+1)
+	next := 1
+	// A pre-order walk meets groups in the order of their opening
+	// parenthesis, which is their numbering.
+	var walk func(t *syntax.Regexp) *syntax.Regexp
+	walk = func(t *syntax.Regexp) *syntax.Regexp {
+		if t.Op == syntax.OpCapture {
+			if !p.usedGroups[t.Cap] {
+				return walk(t.Sub[0])
+			}
+			groupMap[t.Cap] = next
+			t.Cap, t.Name = next, ""
+			next++
+		}
+		for i, s := range t.Sub {
+			t.Sub[i] = walk(s)
+		}
+		return t
+	}
+	tree = walk(tree)
+	re, err := regexp.Compile(tree.String())
+	if err != nil || re.NumSubexp() != next-1 {
+		return // keep the original
+	}
+	p.re, p.groupMap = re, groupMap
+}
+
+// group maps a source group number to re's.
+func (p *pattern) group(g int) int {
+	if p.groupMap == nil || g == 0 {
+		return g
+	}
+	return p.groupMap[g]
 }

@@ -106,7 +106,7 @@ func (c *compiler) intDirect(x expr) iFn {
 		v := x.v
 		return func(*frame) int64 { return v }
 	case *capRef:
-		id, g, p := x.pat, x.group, x.pos
+		id, g, p := x.pat, c.prog.patterns[x.pat].group(x.group), x.pos
 		return func(f *frame) int64 { return parseInt(f, p, f.capture(id, g)) }
 	case *indexExpr:
 		d := c.datum(x)
@@ -134,7 +134,7 @@ func (c *compiler) floatDirect(x expr) fFn {
 		v := x.v
 		return func(*frame) float64 { return v }
 	case *capRef:
-		id, g, p := x.pat, x.group, x.pos
+		id, g, p := x.pat, c.prog.patterns[x.pat].group(x.group), x.pos
 		return func(f *frame) float64 { return parseFloat(f, p, f.capture(id, g)) }
 	case *indexExpr:
 		d, hist := c.datum(x), x.m.Kind == Histogram
@@ -163,7 +163,7 @@ func (c *compiler) strDirect(x expr) sFn {
 		v := x.v
 		return func(*frame) string { return v }
 	case *capRef:
-		id, g := x.pat, x.group
+		id, g := x.pat, c.prog.patterns[x.pat].group(x.group)
 		return func(f *frame) string { return f.capture(id, g) }
 	case *indexExpr:
 		d := c.datum(x)

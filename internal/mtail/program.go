@@ -77,6 +77,9 @@ func Compile(name, src string, opts Options) (*Program, error) {
 		m.reset()
 	}
 	inferMetricTypes(ck.assigns)
+	for _, pt := range ck.patterns {
+		pt.dropUnusedGroups()
+	}
 	p := &Program{Name: name, opts: opts, metrics: ck.metrics, patterns: ck.patterns, top: ck.top}
 	c := &compiler{prog: p}
 	p.run = c.block(ast)
