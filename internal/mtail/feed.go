@@ -26,9 +26,9 @@ var chunkPool = sync.Pool{New: func() any {
 	return &chunk{data: make([]byte, 0, chunkSize), ready: make(chan struct{}, 1)}
 }}
 
-const chunkSize = 64 << 10
+const chunkSize = 16 << 10
 
-// Feeder gives lines to programs. Lines travel in chunks of about 64 KiB
+// Feeder gives lines to programs. Lines travel in chunks of about 16 KiB
 // to keep the hand-off cost per line small. A chunk first goes to a pool
 // of matchers (one per core) that run every program's top-level patterns
 // over its lines, the costly and line-independent part; then, in order,
@@ -48,7 +48,7 @@ func NewFeeder(progs []*Program) *Feeder {
 	n := runtime.GOMAXPROCS(0)
 	fd := &Feeder{progs: progs, pool: make(chan *chunk, n), order: make(chan *chunk, n)}
 	for _, p := range progs {
-		ch := make(chan *chunk, 4)
+		ch := make(chan *chunk, 2)
 		fd.chans = append(fd.chans, ch)
 		fd.wg.Add(1)
 		go fd.work(p, ch)
