@@ -110,6 +110,9 @@ func (c *checker) decl(d *declStmt) error {
 	if _, ok := builtins[d.name]; ok {
 		return c.errorf(d.pos, "`%s' is a builtin function and cannot name a metric", d.name)
 	}
+	if len(d.keys) > 255 {
+		return c.errorf(d.pos, "metric `%s' has more than 255 label keys", d.name)
+	}
 	if d.kind == Histogram && len(d.buckets) < 2 {
 		return c.errorf(d.pos, "histogram `%s' needs at least two buckets", d.name)
 	}

@@ -1,6 +1,7 @@
 package mtail
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 )
@@ -107,7 +108,9 @@ func (c *compiler) cond(s *condStmt, slot int) action {
 }
 
 // key compiles the label expressions of a metric reference into a closure
-// that writes the joined label values into f.key.
+// that writes the label values into f.key, then the end offset of each
+// (4 bytes) and their count (1 byte): any bytes may occur in a value and
+// two label tuples never share a key.
 func (c *compiler) key(ix *indexExpr) action {
 	if len(ix.keys) == 0 {
 		return func(f *frame) { f.key = f.key[:0] }
@@ -117,14 +120,15 @@ func (c *compiler) key(ix *indexExpr) action {
 		parts[i] = c.appender(k)
 	}
 	return func(f *frame) {
-		b := f.key[:0]
-		for i, p := range parts {
-			if i > 0 {
-				b = append(b, keySep...)
-			}
+		b, ends := f.key[:0], f.ends[:0]
+		for _, p := range parts {
 			b = p(f, b)
+			ends = append(ends, uint32(len(b)))
 		}
-		f.key = b
+		for _, e := range ends {
+			b = binary.LittleEndian.AppendUint32(b, e)
+		}
+		f.key, f.ends = append(b, byte(len(ends))), ends
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -47,6 +48,13 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, m *metric) {
 	desc := prometheus.NewDesc(strings.ReplaceAll(m.Name, "-", "_"), "defined at "+m.Source, keys, constLabels)
 	for _, ls := range m.sets() {
 		d := &ls.d
+		labels := ls.labels
+		if !allValidUTF8(labels) { // Prometheus refuses the metric otherwise
+			labels = make([]string, len(ls.labels))
+			for i, l := range ls.labels {
+				labels[i] = strings.ToValidUTF8(l, "\uFFFD")
+			}
+		}
 		var pm prometheus.Metric
 		var err error
 		switch {
@@ -57,7 +65,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, m *metric) {
 				cum += d.counts[i]
 				buckets[b] = cum
 			}
-			pm, err = prometheus.NewConstHistogram(desc, d.count, d.sum, buckets, ls.labels...)
+			pm, err = prometheus.NewConstHistogram(desc, d.count, d.sum, buckets, labels...)
 		default:
 			v := float64(d.i)
 			if m.Type == Float {
@@ -67,7 +75,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, m *metric) {
 			if m.Kind == Counter {
 				vt = prometheus.CounterValue
 			}
-			pm, err = prometheus.NewConstMetric(desc, vt, v, ls.labels...)
+			pm, err = prometheus.NewConstMetric(desc, vt, v, labels...)
 		}
 		if err != nil {
 			pm = prometheus.NewInvalidMetric(desc, err)
@@ -99,3 +107,12 @@ func WritePrometheus(w io.Writer, progs []*Program, emitProgLabel, emitTimestamp
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
+
+func allValidUTF8(ss []string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}

@@ -25,7 +25,8 @@ type frame struct {
 	hasNow   bool
 	stop     bool
 	err      *RuntimeError
-	key      []byte // label key buffer
+	key      []byte   // label key buffer
+	ends     []uint32 // label value ends while building key
 }
 
 // RuntimeError is a failure while running a program on a line (a string

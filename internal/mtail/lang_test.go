@@ -82,6 +82,8 @@ func TestLanguage(t *testing.T) {
 		{"string compare with number", "counter c\n/(\\S+)/ {\n $1 > 10 {\n c++\n }\n}", []string{"9", "11", "x"}, "c{}=2", 0},
 		{"text append", "text t\n/(\\w)/ {\n t += $1\n}", []string{"a", "b"}, `t{}="ab"`, 0},
 		{"multi-key index forms", "counter c by a, b\n/(\\w) (\\w)/ {\n c[$1][$2]++\n c[$1, $2]++\n}", []string{"x y"}, "c{x,y}=2", 0},
+		{"any bytes in label values", "counter c by a, b\n/^(\\S*) (\\S*)$/ {\n c[$1, $2]++\n}",
+			[]string{"a\xff \xffb", "a\xff\xff b", "a\xff \xffb", " ", "\x00\x00\x00\x00 \x01"}, "c{\x00\x00\x00\x00,\x01}=1 c{,}=1 c{a\xff,\xffb}=2 c{a\xff\xff,b}=1", 0},
 		{"hidden metric as scratch", "hidden gauge s by k\ncounter d\n/start (\\w)/ {\n s[$1] = 5\n}\n/end (\\w)/ {\n d += 7 - s[$1]\n}", []string{"start a", "end a"}, "d{}=2 s{a}=5", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,5 +124,20 @@ func TestCompileErrors(t *testing.T) {
 				t.Errorf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestPrometheusInvalidUTF8: a label value that is not UTF-8 (logs are
+// bytes) is exported with U+FFFD instead of failing the whole scrape.
+func TestPrometheusInvalidUTF8(t *testing.T) {
+	p, _ := runLines(t, "counter c by a\n/(\\S+)/ {\n c[$1]++\n}", "ok", "b\xffd")
+	var buf strings.Builder
+	if err := WritePrometheus(&buf, []*Program{p}, true, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`c{a="ok",prog="t.mtail"} 1`, "c{a=\"b\uFFFDd\",prog=\"t.mtail\"} 1"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("missing %s in:\n%s", want, buf.String())
+		}
 	}
 }

@@ -1,7 +1,7 @@
 package mtail
 
 import (
-	"strings"
+	"encoding/binary"
 	"time"
 )
 
@@ -28,6 +28,7 @@ type metric struct {
 
 // labelSet is one label combination and its datum.
 type labelSet struct {
+	key    string // its key in metric.index
 	labels []string
 	d      datum
 	expire time.Duration // from `del ... after`; 0: never
@@ -44,9 +45,6 @@ type datum struct {
 	sum    float64
 	time   int64
 }
-
-// keySep joins label values in index keys; it cannot occur in UTF-8 text.
-const keySep = "\xff"
 
 func newMetric(d *declStmt) *metric {
 	m := &metric{Name: d.export, Kind: d.kind, Type: Int, Keys: d.keys, Hidden: d.hidden,
@@ -95,10 +93,24 @@ func (m *metric) get(key []byte) *datum {
 		return &ls.d
 	}
 	ks := string(key)
-	ls := m.newSet(strings.Split(ks, keySep))
+	ls := m.newSet(splitKey(ks))
+	ls.key = ks
 	m.index[ks] = ls
 	m.order = append(m.order, ls)
 	return &ls.d
+}
+
+// splitKey returns the label values of a key written by compiler.key.
+func splitKey(k string) []string {
+	n := int(k[len(k)-1])
+	offs := k[len(k)-1-4*n : len(k)-1]
+	out := make([]string, n)
+	start := 0
+	for i := range out {
+		end := int(binary.LittleEndian.Uint32([]byte(offs[4*i : 4*i+4])))
+		out[i], start = k[start:end], end
+	}
+	return out
 }
 
 // del removes a label set; after > 0 only marks it to expire.
@@ -168,7 +180,7 @@ func (m *metric) expire(now time.Time) {
 			}
 		}
 		ls := m.order[oldest]
-		delete(m.index, strings.Join(ls.labels, keySep))
+		delete(m.index, ls.key)
 		m.order = append(m.order[:oldest], m.order[oldest+1:]...)
 	}
 }
