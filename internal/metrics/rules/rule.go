@@ -64,6 +64,8 @@ type rule struct {
 	opts   store.Options
 	cond   *expr.Program
 	re     *regexp.Regexp
+	pre    *prefilter // nil: no literal to look for first
+	subs   bool       // value or labels use captures: FindSubmatchIndex, not Match
 	field  string
 	value  source
 	op     op
@@ -154,8 +156,14 @@ func (s *Sink) eval(e *event.Event) error {
 		if text, err = s.matchText(e); err != nil {
 			return err
 		}
-		s.subs = r.re.FindSubmatchIndex(text)
-		if s.subs == nil {
+		if r.pre != nil && !r.pre.mayMatch(text) {
+			return errSkip
+		}
+		if !r.subs {
+			if !r.re.Match(text) {
+				return errSkip
+			}
+		} else if s.subs = r.re.FindSubmatchIndex(text); s.subs == nil {
 			return errSkip
 		}
 	}
@@ -296,6 +304,10 @@ func validUTF8(b []byte) []byte {
 	return out
 }
 
+// ReadOnlyEvents implements component.ReadOnly: a rule only reads events,
+// so rules fed by one output share its events instead of a copy each.
+func (s *Sink) ReadOnlyEvents() {}
+
 // Close implements component.Sink; the rule's series stay in the store.
 func (s *Sink) Close(context.Context) error { return nil }
 
@@ -314,4 +326,7 @@ func Retain(s *store.Store, cfg *config.Config) {
 	s.Retain(keep)
 }
 
-var _ component.Sink = (*Sink)(nil)
+var (
+	_ component.Sink     = (*Sink)(nil)
+	_ component.ReadOnly = (*Sink)(nil)
+)
