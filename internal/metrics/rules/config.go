@@ -158,6 +158,7 @@ func (c *Config) compile() (*rule, error) {
 	r.opts = store.Options{Name: c.Name, Help: help, Kind: kind, Labels: labels, Buckets: buckets,
 		MaxSeries: c.MaxSeries, ExpireAfter: c.ExpireAfter.D(), ResetOnScrape: c.ResetOnScrape}
 	r.opts.Hash = c.hash()
+	r.prepare()
 	return r, nil
 }
 
