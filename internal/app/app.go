@@ -131,6 +131,12 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	// Idle series expire on a timer too, not only at a scrape, so their
+	// memory is released when nothing scrapes.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); r.store.RunSweeper(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
 		MetricsStore: r.store}
 	if o.Once {
