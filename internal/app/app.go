@@ -111,7 +111,8 @@ func Run(o RunOptions) int {
 			return ExitRuntime
 		}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	_, userGOGC := os.LookupEnv("GOGC")
+	if !userGOGC {
 		// Events are short-lived and allocated in bulk: collecting at 2x the
 		// live heap instead of 1x halves the GC work of a busy pipeline for
 		// a few MB of memory (bench/run.sh: 2.0 s -> 1.3 s per GiB).
@@ -131,6 +132,9 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	if !userGOGC {
+		r.store.OnGrowth(tuneGC())
+	}
 	// Idle series expire on a timer too, not only at a scrape, so their
 	// memory is released when nothing scrapes.
 	sweepCtx, stopSweep := context.WithCancel(context.Background())

@@ -18,6 +18,23 @@ func (s *Store) Sweep() {
 	for _, f := range s.sweepable() {
 		f.Sweep()
 	}
+	s.grew(s.total.Load())
+}
+
+// growthStep is how many new series pass between two calls of the growth
+// hook: a power of two.
+const growthStep = 1 << 15
+
+// OnGrowth sets fn to be called with the number of series each time it
+// grows past a multiple of 32768, and after each sweep: for a process to
+// adapt to the memory its series hold (internal/app lowers the GC's
+// headroom as the store grows). fn must be quick.
+func (s *Store) OnGrowth(fn func(series int64)) { s.onGrowth.Store(&fn) }
+
+func (s *Store) grew(n int64) {
+	if fn := s.onGrowth.Load(); fn != nil {
+		(*fn)(n)
+	}
 }
 
 // sweepable returns the current and pending families that expire series.
