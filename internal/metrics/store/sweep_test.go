@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -55,4 +56,20 @@ func TestSweeperExpiresWithoutScrape(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// TestOnGrowth: the hook hears of every 32768th new series and of sweeps.
+func TestOnGrowth(t *testing.T) {
+	t.Parallel()
+	s := store.New(1<<20, nil, nil)
+	var got []int64
+	s.OnGrowth(func(n int64) { got = append(got, n) })
+	f := s.Family(store.Options{Name: "c", Labels: []string{"k"}})
+	var k []byte
+	for i := range 70000 {
+		k = store.AppendKeyString(k[:0], strconv.Itoa(i))
+		f.Add(k, 1)
+	}
+	s.Sweep()
+	testutil.Diff(t, []int64{32768, 65536, 70000}, got)
 }
