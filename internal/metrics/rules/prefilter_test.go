@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestPrefilterLiterals(t *testing.T) {
 			var got []string
 			if p := newPrefilter(tc.expr); p != nil {
 				for _, l := range p.any {
-					got = append(got, string(l))
+					got = append(got, string(l.text))
 				}
 			}
 			testutil.Diff(t, tc.want, got)
@@ -59,12 +60,24 @@ func FuzzPrefilter(f *testing.F) {
 			return
 		}
 		p := newPrefilter(re.String())
+		for _, l := range p.literals() {
+			if got, want := l.in([]byte(text)), bytes.Contains([]byte(text), l.text); got != want {
+				t.Errorf("literal %q in %q: %v, bytes.Contains says %v", l.text, text, got, want)
+			}
+		}
 		if p != nil && re.MatchString(text) && !p.mayMatch([]byte(text)) {
 			var lits []string
 			for _, l := range p.any {
-				lits = append(lits, string(l))
+				lits = append(lits, string(l.text))
 			}
 			t.Errorf("%q matches %q, but the prefilter (%s) refused it", expr, text, strings.Join(lits, " | "))
 		}
 	})
+}
+
+func (p *prefilter) literals() []literal {
+	if p == nil {
+		return nil
+	}
+	return p.any
 }
