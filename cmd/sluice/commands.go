@@ -45,7 +45,8 @@ var commands = []*command{
 		summary:  "run the pipeline (the embedded default config without -c)",
 		about: "Run the pipeline until SIGTERM or SIGINT, which deliver what is in flight and exit;\n" +
 			"SIGHUP reloads the config. With --once, run until the file sources are read to\n" +
-			"their end and everything is delivered, then exit.",
+			"their end and everything is delivered, then print the metrics rules' series\n" +
+			"(Prometheus text format) on stdout and exit.",
 		examples: []string{
 			"sluice run",
 			"sluice run -c /etc/sluice/sluice.yaml",
@@ -57,12 +58,14 @@ var commands = []*command{
 		}, defaultConfigEnv...),
 		setup: func(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 			cfg := fs.String("c", "", "config `file` (default: the embedded default, see 'sluice defaults')")
-			once := fs.Bool("once", false, "read file sources to their end, deliver everything, exit")
+			once := fs.Bool("once", false, "read file sources to their end, deliver everything, print the\n"+
+				"metrics rules' series on stdout, exit")
 			grace := fs.Duration("grace", 30*time.Second, "how long shutdown waits for sinks to deliver")
-			ready := fs.String("ready-file", "", "write `file` (JSON: pid, api and each source's bound addresses, port 0\n"+
+			ready := fs.String("ready-file", "", "write `file` (JSON: pid, api, metrics and each source's bound addresses, port 0\n"+
 				"resolved) once every listener is up; removed at shutdown")
-			return func(_, stderr io.Writer) int {
-				return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, ReadyFile: *ready, Stderr: stderr})
+			return func(stdout, stderr io.Writer) int {
+				return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, ReadyFile: *ready,
+					Stdout: stdout, Stderr: stderr})
 			}
 		},
 	},

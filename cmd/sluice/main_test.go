@@ -174,12 +174,12 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 	}
 }
 
-// TestHelpPromisesNothingMissing: run's help does not claim --once prints
-// metrics (it does not), and every synopsis names only real flags.
+// TestHelpPromisesNothingMissing: run's help says --once prints the
+// rules' series, and every synopsis names only real flags.
 func TestHelpPromisesNothingMissing(t *testing.T) {
 	t.Parallel()
-	if help := helpOf(t, "run"); strings.Contains(strings.ToLower(help), "metrics") {
-		t.Errorf("run's help mentions metrics, which --once does not print:\n%s", help)
+	if help := helpOf(t, "run"); !strings.Contains(help, "metrics rules' series") {
+		t.Errorf("run's help does not say that --once prints the rules' series:\n%s", help)
 	}
 	flagName := regexp.MustCompile(`\[--?([a-z-]+)`)
 	for _, c := range commands {

@@ -29,6 +29,7 @@ import (
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/logging"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/push"
 	"github.com/sluice-log/sluice/internal/metrics/rules"
 	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/pipeline"
@@ -82,7 +83,9 @@ type RunOptions struct {
 	// ReadyFile, when set, is written (as JSON, see Ready) once the API
 	// and every listening source are bound, and removed at shutdown.
 	ReadyFile string
-	Stderr    io.Writer
+	// Stdout receives the rules' series at the end of a --once run.
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 // Run runs the pipeline until a signal or, with no running sources left
@@ -141,6 +144,7 @@ func Run(o RunOptions) int {
 	swept := make(chan struct{})
 	go func() { defer close(swept); r.store.RunSweeper(sweepCtx) }()
 	defer func() { stopSweep(); <-swept }()
+	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
 		MetricsStore: r.store}
 	if o.Once {
@@ -159,9 +163,23 @@ func Run(o RunOptions) int {
 		startupFailed(o.Stderr, err)
 		return ExitRuntime
 	}
-	if err := r.pl.Apply(cfg); err != nil {
+	if err := r.startMetrics(cfg); err != nil {
 		startupFailed(o.Stderr, err)
 		r.stopAPI()
+		return ExitRuntime
+	}
+	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
+		startupFailed(o.Stderr, err)
+		r.push.Stop(0)
+		r.stopAPI()
+		r.stopMetrics()
+		return ExitRuntime
+	}
+	if err := r.pl.Apply(cfg); err != nil {
+		startupFailed(o.Stderr, err)
+		r.push.Stop(0)
+		r.stopAPI()
+		r.stopMetrics()
 		return ExitRuntime
 	}
 	r.cfg = cfg
@@ -179,9 +197,11 @@ type runner struct {
 	reg     *prometheus.Registry
 	metrics *telemetry.Registry
 	store   *store.Store
+	push    *push.Manager
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
 }
@@ -198,7 +218,7 @@ func (r *runner) startReady(cfg *config.Config) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr); err != nil {
+		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr, r.metricsAddr()); err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("writing ready file", "error", err)
 			}
@@ -226,6 +246,12 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 			r.log.Info("all sources finished; delivering what is left")
 		}
 		r.shutdown()
+		if r.opts.Once && r.opts.Stdout != nil {
+			if err := printSeries(r.opts.Stdout, prom.NewSeries(r.store)); err != nil {
+				fmt.Fprintf(r.opts.Stderr, "sluice: %v\n", err)
+				return ExitRuntime
+			}
+		}
 		return r.outcome()
 	}
 }
@@ -238,7 +264,7 @@ func (r *runner) outcome() int {
 		return ExitOK
 	}
 	code := ExitOK
-	for _, h := range r.pl.Failed() {
+	for _, h := range append(r.pl.Failed(), failed(r.push.Health())...) {
 		fmt.Fprintf(r.opts.Stderr, "sluice: %s.%s failed: %s\n", component.Kind(h.Kind).Plural(), h.ID, h.Error)
 		code = ExitRuntime
 	}
@@ -281,7 +307,9 @@ func (r *runner) shutdown() {
 		}
 	}
 	r.pl.Stop(r.opts.Grace)
+	r.push.Stop(r.opts.Grace) // after the pipeline drained: the final values
 	r.stopAPI()
+	r.stopMetrics()
 	r.log.Info("sluice stopped")
 }
 
@@ -344,8 +372,12 @@ func (r *runner) reload() {
 			}
 		}
 	}
+	r.reloadMetrics(cfg)
 	r.cfg = cfg
 	rules.Retain(r.store, cfg)
+	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
+		r.log.Error("reload: metrics push", "error", err)
+	}
 	r.log.Info("config reloaded", "components", len(cfg.Components))
 }
 
@@ -364,7 +396,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 // health is the API's view of the pipeline: failing while any component
 // is, naming each with its error.
 func (r *runner) health() (any, error) {
-	report := r.pl.Health()
+	report := append(r.pl.Health(), r.push.Health()...)
 	var errs []error
 	for _, h := range report {
 		if h.State == pipeline.StateFailed {
@@ -372,6 +404,17 @@ func (r *runner) health() (any, error) {
 		}
 	}
 	return report, errors.Join(errs...)
+}
+
+// failed returns the entries of hs in StateFailed.
+func failed(hs []pipeline.Health) []pipeline.Health {
+	var out []pipeline.Health
+	for _, h := range hs {
+		if h.State == pipeline.StateFailed {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func sameAPI(a, b *config.API) bool {

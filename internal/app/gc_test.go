@@ -13,7 +13,7 @@ func TestGCPercent(t *testing.T) {
 		want   int
 	}{
 		{name: "no series", series: 0, want: 200},
-		{name: "the default budget", series: 100000, want: 151},
+		{name: "the default budget", series: 100000, want: 149},
 		{name: "a million series: the floor", series: 1000000, want: 50},
 		{name: "far more", series: 10000000, want: 50},
 	} {

@@ -26,12 +26,26 @@ type Metrics struct {
 	// MaxSeries is the budget of series over all rules: once it is
 	// reached, new series are refused, counted and logged. Default 100000.
 	MaxSeries int `yaml:"max_series"`
+	// Push sends the rules' series to graphite, statsd, collectd or a
+	// remote_write endpoint every interval, one pusher per name.
+	Push map[string]Pusher `yaml:"push"`
+	// Listen, when set, serves /metrics on a listener of its own besides
+	// the api's: host:port, or unix:///path for a unix socket. Default: none.
+	Listen string `yaml:"listen"`
+	// TLS enables HTTPS on that listener, as api.tls does.
+	TLS ServerTLS `yaml:"tls"`
+	// Auth protects that listener, as api.auth does.
+	Auth Auth `yaml:"auth"`
 }
 
 // metricsSection is the shape of the metrics: section.
 type metricsSection struct {
-	MaxSeries int         `yaml:"max_series"`
-	Rules     []yaml.Node `yaml:"rules"`
+	MaxSeries int               `yaml:"max_series"`
+	Listen    string            `yaml:"listen"`
+	TLS       ServerTLS         `yaml:"tls"`
+	Auth      Auth              `yaml:"auth"`
+	Rules     []yaml.Node       `yaml:"rules"`
+	Push      map[string]Pusher `yaml:"push"`
 }
 
 // ruleKeys are the keys of a rule the loader handles as a sink's; the
@@ -48,6 +62,12 @@ func (p *parser) metrics(n *yaml.Node, cfg *Config) {
 		p.errorf(findKey(n, "max_series"), "metrics", "", "max_series: must not be negative")
 	}
 	cfg.Metrics.MaxSeries = sec.MaxSeries
+	cfg.Metrics.Push = p.pushers(n, sec.Push)
+	cfg.Metrics.Listen, cfg.Metrics.TLS, cfg.Metrics.Auth = sec.Listen, sec.TLS, sec.Auth
+	if (sec.TLS.Enabled() || sec.Auth.Enabled()) && sec.Listen == "" {
+		p.errorf(findKey(n, "listen"), "metrics", "set metrics.listen, or use api.tls and api.auth for the api's /metrics",
+			"tls and auth apply to metrics.listen, which is not set")
+	}
 	seen := map[string]*yaml.Node{}
 	for i := range sec.Rules {
 		r := &sec.Rules[i]

@@ -17,10 +17,11 @@ const minPerWorker = 256
 // split and its parts counted in any order; a gauge that sets keeps the
 // events' order and runs on one goroutine. Rules without a regex or a
 // condition are cheap next to the family's lock, which the workers would
-// only contend for: they run on one goroutine too.
+// only contend for: they run on one goroutine too, as do rules with
+// exemplars or event timestamps, which keep the latest event's.
 func (s *Sink) workers(n int) int {
 	r := s.r
-	if r.op == opSet || (r.re == nil && r.cond == nil) {
+	if r.op == opSet || r.detailed || (r.re == nil && r.cond == nil) {
 		return 1
 	}
 	return max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
@@ -32,7 +33,7 @@ func (s *Sink) workers(n int) int {
 func (s *Sink) evalParallel(events []event.Event, n int) tally {
 	for len(s.helpers) < n-1 {
 		h := *s
-		h.key, h.scr, h.subs, h.helpers = nil, nil, nil, nil
+		h.key, h.scr, h.subs, h.helpers, h.det.key = nil, nil, nil, nil, nil
 		s.helpers = append(s.helpers, &h)
 	}
 	parts := make([]tally, n)

@@ -162,15 +162,15 @@ func runesString(rs []rune) string {
 }
 
 // prepare finishes a compiled rule: the regex's prefilter, and whether
-// the submatch positions are needed at all (a rule using no capture runs
-// the cheaper Match).
+// the submatch positions are needed at all (a rule whose value, labels
+// and exemplar use no capture runs the cheaper Match).
 func (r *rule) prepare() {
 	if r.re == nil {
 		return
 	}
 	r.pre = newPrefilter(r.re.String())
 	r.subs = r.value.capture > 0
-	for _, l := range r.labels {
+	for _, l := range append(r.labels[:len(r.labels):len(r.labels)], r.exemplar...) {
 		r.subs = r.subs || l.capture > 0
 	}
 }

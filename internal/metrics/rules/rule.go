@@ -70,6 +70,10 @@ type rule struct {
 	value  source
 	op     op
 	labels []source
+	// exemplar are the sources of Options.Exemplar's labels; detailed:
+	// updates carry a store.Detail (exemplar or event time).
+	exemplar []source
+	detailed bool
 }
 
 // Errors the evaluation counts; they are never returned from Write.
@@ -93,6 +97,7 @@ type Sink struct {
 	key  []byte
 	scr  []byte
 	subs []int
+	det  detail
 	// helpers evaluate parts of a large batch beside s (parallel.go)
 	helpers []*Sink
 }
@@ -108,6 +113,7 @@ func New(c *Config, d component.Deps) (component.Sink, error) {
 	s.skipped = d.Metrics.Counter("metrics_rule_skipped_total", "Events a metrics rule skipped: condition false or regex not matching.", rl, name)
 	s.errs = d.Metrics.Counter("metrics_rule_errors_total", "Events a metrics rule could not count: a missing field, a value that is not a number, a template that failed, or the series budget.", rl, name)
 	s.dur = d.Metrics.Histogram("metrics_rule_duration_seconds", "Time a metrics rule took to evaluate one batch.", prometheus.ExponentialBuckets(1e-6, 4, 10), rl, name)
+	s.initDetail(d)
 	return s, nil
 }
 
@@ -208,6 +214,12 @@ func (s *Sink) eval(e *event.Event) error {
 	}
 	if s.key, err = s.appendLabels(s.key[:0], e, text); err != nil {
 		return err
+	}
+	if r.detailed {
+		if !s.updateDetailed(e, text, v) {
+			return errBudget
+		}
+		return nil
 	}
 	var ok bool
 	switch r.op {
