@@ -89,11 +89,12 @@ totals() {
     END { for (n in s) printf "%s %.0f series=%d\n", n, s[n], c[n] }' "$1" | sort
 }
 
-# check_sluice CASE: sluice's metrics for CASE: its --once output when it prints them, else a check
-# run with the api on a free port, scraped once the counts stop moving.
+# check_sluice CASE: sluice's metrics for CASE: its --once output when it prints them, else (and
+# for dcap, whose folded-series counter --once does not print) a check run with the api on a free
+# port, scraped once the counts stop moving.
 check_sluice() {
   local d=$W/$1
-  if grep -q '^[a-z]' "$d/sluice.out"; then cp "$d/sluice.out" "$d/sluice.metrics"; return; fi
+  if [ "$1" != dcap ] && grep -q '^[a-z]' "$d/sluice.out"; then cp "$d/sluice.out" "$d/sluice.metrics"; return; fi
   rm -rf "$d/data"
   sed 's#^api:.*#api: { listen: "127.0.0.1:0" }#' "$d/sluice.yaml" >"$d/check.yaml"
   bg_start "$d/check.pid" "$d/check.err" "$SLUICE_BIN" run -c "$d/check.yaml"
