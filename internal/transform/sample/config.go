@@ -10,7 +10,7 @@ import (
 // Config is the sample transform's configuration.
 type Config struct {
 	// Rate keeps 1 event in Rate (10: one in ten). Either rate or ratio.
-	Rate uint64 `yaml:"rate"`
+	Rate int `yaml:"rate"`
 	// Ratio keeps this fraction of the events, above 0 and at most 1
 	// (0.1: one in ten). Either rate or ratio.
 	Ratio float64 `yaml:"ratio"`
@@ -40,6 +40,8 @@ func (c *Config) Defaults() { c.MaxKeys = 100000 }
 // Validate checks the config and compiles exclude, keeping it for New.
 func (c *Config) Validate() error {
 	switch {
+	case c.Rate < 0:
+		return fmt.Errorf("rate: %d is negative", c.Rate)
 	case c.Rate == 0 && c.Ratio == 0:
 		return errors.New("rate or ratio: one is required, e.g. rate: 10 keeps one event in ten")
 	case c.Rate != 0 && c.Ratio != 0:

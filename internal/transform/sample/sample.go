@@ -46,7 +46,7 @@ type Transform struct {
 
 // New builds a sampler from its config.
 func New(c *Config, deps component.Deps) (component.Transform, error) {
-	t := &Transform{rate: c.Rate, ratio: c.ratio(), keyField: c.KeyField, hashField: c.HashField,
+	t := &Transform{rate: uint64(c.Rate), ratio: c.ratio(), keyField: c.KeyField, hashField: c.HashField,
 		exclude: c.exclude, maxKeys: c.MaxKeys, counts: map[string]*uint64{}, deps: deps,
 		dropped: deps.Metrics.Counter("transform_dropped_events_total",
 			"Events a transform dropped on purpose, by reason.", []string{"reason"}, "sampled"),
