@@ -51,8 +51,9 @@ type Config struct {
 	// pattern's name and, in hash mode, `{hash}` the hex HMAC-SHA256 of the
 	// match. Default: `[REDACTED]`, or `[{pattern}:{hash}]` in hash mode.
 	Replacement string `yaml:"replacement"`
-	// HashKey is the HMAC key of hash mode, e.g. `${REDACT_KEY}`; at least
-	// 16 bytes. Required in hash mode.
+	// HashKey is the HMAC key of hash mode, e.g. `${REDACT_KEY}`: at least
+	// 8 bytes; use 32 random ones (`openssl rand -hex 32`). Required in
+	// hash mode.
 	HashKey config.Secret `yaml:"hash_key"`
 	// HashBytes is how many bytes of the HMAC `{hash}` shows, in hex
 	// (twice as many characters), 4 to 32. Default: 8.
@@ -141,8 +142,8 @@ func (c *Config) checkMode() error {
 			c.Replacement = "[{pattern}:{hash}]"
 		}
 		switch {
-		case len(c.HashKey.Reveal()) < 16:
-			return errors.New("hash_key: mode hash needs a key of at least 16 bytes, e.g. hash_key: ${REDACT_KEY}")
+		case len(c.HashKey.Reveal()) < 8:
+			return errors.New("hash_key: mode hash needs a key of at least 8 bytes (32 random ones are best), e.g. hash_key: ${REDACT_KEY}")
 		case c.HashBytes < 4 || c.HashBytes > 32:
 			return fmt.Errorf("hash_bytes: %d is not between 4 and 32", c.HashBytes)
 		case !strings.Contains(c.Replacement, "{hash}"):

@@ -142,7 +142,7 @@ func TestConfigErrors(t *testing.T) {
 		{"builtin name", func(c *Config) { c.Custom = []Custom{{Name: "email", Regex: "x"}} }, "built-in"},
 		{"no regex", func(c *Config) { c.Custom = []Custom{{Name: "x"}} }, "regex: required"},
 		{"mode", func(c *Config) { c.Mode = "mask" }, `mode: "mask"`},
-		{"short key", func(c *Config) { c.Mode = ModeHash; c.HashKey = "short" }, "at least 16 bytes"},
+		{"short key", func(c *Config) { c.Mode = ModeHash; c.HashKey = "short" }, "at least 8 bytes"},
 		{"hash bytes", func(c *Config) { c.Mode = ModeHash; c.HashKey = "0123456789abcdef"; c.HashBytes = 64 }, "hash_bytes"},
 		{"hash in replace", func(c *Config) { c.Replacement = "{hash}" }, "needs mode: hash"},
 		{"no fields", func(c *Config) { c.Fields = nil }, "fields:"},
