@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -263,6 +264,23 @@ func BenchmarkProcess(b *testing.B) {
 				if err := tr.Process(context.Background(), batch, out); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// TestOutputFails: when downstream stops taking batches, Process returns
+// its error and the token is still completed once (RunTransformFailing
+// checks), whichever output failed.
+func TestOutputFails(t *testing.T) {
+	t.Parallel()
+	for _, failAt := range []int{1, 2} {
+		t.Run(strconv.Itoa(failAt), func(t *testing.T) {
+			t.Parallel()
+			tr := newThrottle(t, newClock(), func(cfg *Config) { cfg.Threshold = 2; cfg.DroppedOutput = true })
+			_, err := testutil.RunTransformFailing(t, tr, batch(5, nil), failAt)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Process = %v, want context.Canceled", err)
 			}
 		})
 	}
