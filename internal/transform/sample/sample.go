@@ -72,7 +72,9 @@ func (t *Transform) Process(ctx context.Context, b *event.Batch, out component.O
 			ok, err := t.exclude.Bool(e)
 			if err != nil {
 				failed++
-				firstErr = err
+				if firstErr == nil {
+					firstErr = err
+				}
 			}
 			keep = ok
 		}

@@ -277,3 +277,16 @@ func BenchmarkProcess(b *testing.B) {
 		})
 	}
 }
+
+// TestExcludeErrors: an event on which exclude fails is sampled like any
+// other and counted as an error.
+func TestExcludeErrors(t *testing.T) {
+	t.Parallel()
+	deps := testutil.Deps(t, "s")
+	tr := newSampler(t, deps, func(c *Config) { c.Rate = 2; c.Exclude = "status >= 500" })
+	kept := run(t, tr, 4, func(i int, e *event.Event) {
+		e.Fields = event.Fields{{Key: "status", Value: event.String("n/a")}}
+	}, nil)
+	testutil.Diff(t, 2, kept)
+	testutil.Diff(t, 4.0, testutil.CounterValue(t, deps.Metrics.Errors))
+}

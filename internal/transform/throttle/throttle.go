@@ -70,7 +70,9 @@ func (t *Transform) Process(ctx context.Context, b *event.Batch, out component.O
 		ok, err := t.allow(now, e)
 		if err != nil {
 			failed++
-			firstErr = err
+			if firstErr == nil {
+				firstErr = err
+			}
 		}
 		if !ok {
 			if t.route {

@@ -285,3 +285,21 @@ func TestOutputFails(t *testing.T) {
 		})
 	}
 }
+
+// TestExcludeErrors: an event on which exclude fails is throttled like any
+// other and counted as an error.
+func TestExcludeErrors(t *testing.T) {
+	t.Parallel()
+	deps := testutil.Deps(t, "th")
+	tr, err := New(testutil.NewConfig(t, func(c *Config) { c.Threshold = 1; c.Exclude = "status >= 500" }), deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.(*Transform).now = newClock().now
+	b := batch(3, nil)
+	for i := range b.Events {
+		b.Events[i].Fields = event.Fields{{Key: "status", Value: event.String("n/a")}}
+	}
+	testutil.Diff(t, 1, passed(t, tr.(*Transform), b)[""])
+	testutil.Diff(t, 3.0, testutil.CounterValue(t, deps.Metrics.Errors))
+}
