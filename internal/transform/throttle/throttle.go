@@ -98,16 +98,20 @@ func (t *Transform) Process(ctx context.Context, b *event.Batch, out component.O
 			t.dropped.Add(float64(over))
 		}
 	}
+	// The over-limit events get a batch of their own, sharing the input's
+	// ack token as route's outputs do. It is built before b is passed on:
+	// from then on b belongs downstream and must not be read.
+	var ob *event.Batch
+	if len(t.over) > 0 {
+		ob = &event.Batch{Events: append([]event.Event(nil), t.over...), Ack: b.Ack}
+		clear(t.over)
+	}
 	if kept > 0 {
 		if err := out(ctx, "", b); err != nil {
 			return err
 		}
 	}
-	if len(t.over) > 0 {
-		// The over-limit events get a batch of their own, sharing the
-		// input's ack token as route's outputs do.
-		ob := &event.Batch{Events: append([]event.Event(nil), t.over...), Ack: b.Ack}
-		clear(t.over)
+	if ob != nil {
 		return out(ctx, DroppedOutput, ob)
 	}
 	return nil
