@@ -40,8 +40,9 @@ type Config struct {
 	// has a capturing group, only the first group is redacted, so
 	// `password=(\S+)` keeps `password=`.
 	Custom []Custom `yaml:"custom"`
-	// Fields are the string fields to redact; `message` is the message.
-	// Top-level field names. Default: [message].
+	// Fields are the string fields to redact; `message` is the message,
+	// and a dotted name (`http.client`) reaches into nested objects when
+	// no field has that exact name. Default: [message].
 	Fields []string `yaml:"fields"`
 	// Mode is `replace` (the match becomes the replacement text) or `hash`
 	// (it becomes a keyed hash of itself, so equal values stay linkable

@@ -84,16 +84,33 @@ func (t *Transform) event(e *event.Event) {
 		}
 	}
 	for _, name := range t.fields {
-		for i := range e.Fields {
-			f := &e.Fields[i]
-			if f.Key != name || f.Value.Kind() != event.KindString {
-				continue
-			}
-			if r, ok := t.redact(f.Value.Str()); ok {
-				f.Value = event.String(string(r))
+		if v := lookup(e.Fields, name); v != nil && v.Kind() == event.KindString {
+			if r, ok := t.redact(v.Str()); ok {
+				*v = event.String(string(r))
 			}
 		}
 	}
+}
+
+// lookup finds a field as event.Fields.Get does (an exact name first,
+// then a dotted path through nested objects) and returns it in place, so
+// that it can be replaced. Nested objects share their backing array with
+// the event, which owns them (route clones an event before fanning out).
+func lookup(f event.Fields, name string) *event.Value {
+	for i := range f {
+		if f[i].Key == name {
+			return &f[i].Value
+		}
+	}
+	head, rest, ok := strings.Cut(name, ".")
+	if !ok {
+		return nil
+	}
+	v := lookup(f, head)
+	if v == nil || v.Kind() != event.KindObject {
+		return nil
+	}
+	return lookup(v.Fields(), rest)
 }
 
 // Redact returns s with every match replaced, for tests and tools.

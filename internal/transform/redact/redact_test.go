@@ -101,18 +101,20 @@ func TestHashLinks(t *testing.T) {
 
 func TestFieldsAndMessage(t *testing.T) {
 	t.Parallel()
-	tr := newTransform(t, func(c *Config) { c.Fields = []string{"message", "user", "n"} })
+	tr := newTransform(t, func(c *Config) { c.Fields = []string{"message", "user", "n", "http.client", "no.such"} })
 	msg := []byte("from 10.0.0.1")
 	e := event.Event{Message: msg, Fields: event.Fields{
 		{Key: "user", Value: event.String("jane@example.com")},
 		{Key: "other", Value: event.String("jane@example.com")},
 		{Key: "n", Value: event.Int(4111111111111111)},
+		{Key: "http", Value: event.Object(event.Fields{{Key: "client", Value: event.String("::1")}})},
 	}}
 	got := testutil.RunTransform(t, tr, &event.Batch{Events: []event.Event{e}})
 	out := got[0].Batch.Events[0]
 	testutil.Diff(t, "from [REDACTED]", string(out.Message))
 	testutil.Diff(t, "from 10.0.0.1", string(msg)) // replaced, not written into
-	testutil.Diff(t, map[string]any{"user": "[REDACTED]", "other": "jane@example.com", "n": int64(4111111111111111)}, out.Fields.Map())
+	testutil.Diff(t, map[string]any{"user": "[REDACTED]", "other": "jane@example.com", "n": int64(4111111111111111),
+		"http": map[string]any{"client": "[REDACTED]"}}, out.Fields.Map())
 }
 
 func TestCounters(t *testing.T) {
