@@ -20,6 +20,10 @@
 #     with apt-get, and only after checking that apt would remove or upgrade
 #     nothing and that no package to be installed ships a systemd unit or an
 #     init script (--no-install-recommends --no-upgrade --no-remove).
+#   - The metrics peers: prometheus and promtool, victoria-metrics, mtail and
+#     collectd are unpacked the same way (their packages ship units);
+#     carbon-cache (graphite-carbon) too, with its Python libraries and
+#     whisper-fetch (python3-whisper) apt-installed (see peer_carbon).
 #   - The rtail npm client goes into $HOME/.cache/sluice-peers/rtail.
 #
 # Idempotent; when everything is present it only checks (a second or so).
@@ -327,11 +331,89 @@ peer_rsyslog() {
   wrapper rsyslogd "$r" "" "$r/usr/sbin/rsyslogd" "" "-M \"$mod\" "
 }
 
+# unpack_go NAME PKG EXE...: a Go program from a package that ships a
+# service (unit and init script): unpacked, and a wrapper per EXE (they need
+# only libc, and victoria-metrics libzstd, checked like any other).
+unpack_go() {
+  local name=$1 pkg=$2 r=$PEERS_ROOT/$1 e
+  shift 2
+  local all=1
+  for e in "$@"; do use_host "$e" || all=0; done
+  [ $all = 1 ] && return 0
+  unpack "$name" "$r" "usr/bin/$1" "$pkg" || { missing "$* ($pkg unpacked into $r)"; return 0; }
+  libs_ok "$name" "" "$pkg" "${@/#/$r/usr/bin/}" || { missing "$name's libraries"; return 0; }
+  for e in "$@"; do wrapper "$e" "$r" "" "$r/usr/bin/$e"; done
+}
+
+# py_deps PKG...: the python3-* packages PKG depends on.
+py_deps() {
+  apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+    --no-enhances "$@" 2>/dev/null |
+    awk '/^ *\|?(Pre)?Depends: [^<]/ {print $2}' | grep -E '^python3-' | sort -u
+}
+
+# carbon-cache (Debian graphite-carbon, which ships units and an init script:
+# unpacked) and whisper-fetch (python3-whisper, a plain library with its
+# tools: apt-installed). carbon's Python dependencies (python3-twisted,
+# cachetools, urllib3, whisper) are apt-installed through safe_apt_install:
+# they are libraries without a service, apt resolves twisted's dozen
+# dependencies and brings compiled modules (zope.interface, bcrypt) built for
+# Debian's own /usr/bin/python3; unpacking that closure by hand would mean
+# resolving it ourselves. The wrapper runs Debian's python3 by full path (a
+# pyenv or venv python3 first on PATH sees none of these modules), and
+# PYTHONPATH makes the unpacked carbon package and its twistd plugin
+# (twisted/plugins/carbon_cache_plugin.py) visible.
+peer_carbon() {
+  if use_host carbon-cache; then
+    use_host whisper-fetch || missing "whisper-fetch (next to the host's carbon-cache)"
+    return 0
+  fi
+  local r=$PEERS_ROOT/carbon py=/usr/bin/python3 deps p
+  [ -x "$py" ] || safe_apt_install python3 || { missing "carbon-cache (Debian's /usr/bin/python3)"; return 0; }
+  if have_apt; then
+    deps=$(py_deps graphite-carbon || true)
+    # shellcheck disable=SC2086 # a list of package names
+    safe_apt_install ${deps:-python3-twisted python3-cachetools python3-urllib3 python3-whisper} ||
+      { missing "carbon-cache's Python libraries"; return 0; }
+  fi
+  unpack carbon "$r" usr/bin/carbon-cache graphite-carbon || { missing "carbon-cache (graphite-carbon unpacked into $r)"; return 0; }
+  wrapper carbon-cache "$r" "" "$py" "export PYTHONPATH=\"$r/usr/lib/python3/dist-packages\${PYTHONPATH:+:\$PYTHONPATH}\"" \
+    "\"$r/usr/bin/carbon-cache\" "
+  # whisper-fetch comes from the apt-installed python3-whisper: a link to it.
+  p=$(host_program whisper-fetch /usr/bin/whisper-fetch) && link whisper-fetch "$p" ||
+    missing "whisper-fetch (Debian package python3-whisper)"
+}
+
+# collectd (Debian collectd-core, which ships a unit and an init script:
+# unpacked). Its compiled-in paths (PluginDir /usr/lib/collectd, TypesDB
+# /usr/share/collectd/types.db, BaseDir /var/lib/collectd, PIDFile
+# /var/run/collectd.pid) cannot be moved from the command line, so a test's
+# config sets all four: PluginDir and TypesDB under the root that the
+# wrapper's "# sluice-peer-root:" line names (or under / for the host's own
+# collectd), BaseDir and PIDFile in its temp dir. The network plugin needs
+# libgcrypt (for signing), checked here with the others.
+peer_collectd() {
+  use_host collectd && return 0
+  local r=$PEERS_ROOT/collectd p
+  unpack collectd "$r" usr/sbin/collectd collectd-core || { missing "collectd (collectd-core unpacked into $r)"; return 0; }
+  for p in network unixsock csv logfile; do
+    [ -e "$r/usr/lib/collectd/$p.so" ] || { missing "collectd's $p plugin in $r/usr/lib/collectd"; return 0; }
+  done
+  libs_ok collectd "" collectd-core "$r/usr/sbin/collectd" "$r"/usr/lib/collectd/{network,unixsock,csv,logfile}.so ||
+    { missing "collectd's libraries"; return 0; }
+  wrapper collectd "$r" "" "$r/usr/sbin/collectd"
+}
+
 peer_syslog_ng
 peer_nginx
 peer_journal_remote
 peer_journalctl
 peer_rsyslog
+unpack_go prometheus prometheus prometheus promtool
+unpack_go victoria-metrics victoria-metrics victoria-metrics
+unpack_go mtail mtail mtail
+peer_carbon
+peer_collectd
 
 # ---- small tools with no service: apt-installed when missing -------------
 
@@ -356,8 +438,10 @@ for cmd in logger socat curl openssl; do
 done
 [ -x "$RTAIL_DIR/node_modules/.bin/rtail" ] || missing "the rtail npm client (npm install --prefix $RTAIL_DIR rtail)"
 declare -A runs=([syslog-ng]=-V [loggen]=--help [nginx]=-v [systemd-journal-remote]=--version
-  [journalctl]=--version [rsyslogd]=-v)
-for p in syslog-ng loggen nginx systemd-journal-remote journalctl rsyslogd; do
+  [journalctl]=--version [rsyslogd]=-v [prometheus]=--version [promtool]=--version
+  [victoria-metrics]=-version [mtail]=--version [carbon-cache]=--help [whisper-fetch]=--help [collectd]=-h)
+for p in syslog-ng loggen nginx systemd-journal-remote journalctl rsyslogd prometheus promtool \
+  victoria-metrics mtail carbon-cache whisper-fetch collectd; do
   [ -e "$BIN/$p" ] || continue # reported above
   if ! out=$("$BIN/$p" "${runs[$p]}" 2>&1 </dev/null); then
     missing "$p: $BIN/$p ${runs[$p]} fails: $(echo "$out" | head -3)"

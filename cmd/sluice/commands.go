@@ -21,6 +21,9 @@ type command struct {
 	// env lists the SLUICE_* variables the command reads other than its
 	// flags' own (flagEnv), with what each does.
 	env []envVar
+	// noEnv: the flags are another program's (mtail's), so no SLUICE_<FLAG>
+	// variable sets them.
+	noEnv bool
 	// setup defines the command's flags on fs and returns what runs once
 	// they are parsed.
 	setup func(fs *flag.FlagSet) func(stdout, stderr io.Writer) int
@@ -45,7 +48,8 @@ var commands = []*command{
 		summary:  "run the pipeline (the embedded default config without -c)",
 		about: "Run the pipeline until SIGTERM or SIGINT, which deliver what is in flight and exit;\n" +
 			"SIGHUP reloads the config. With --once, run until the file sources are read to\n" +
-			"their end and everything is delivered, then exit.",
+			"their end and everything is delivered, then print the metrics rules' series\n" +
+			"(Prometheus text format) on stdout and exit.",
 		examples: []string{
 			"sluice run",
 			"sluice run -c /etc/sluice/sluice.yaml",
@@ -57,12 +61,14 @@ var commands = []*command{
 		}, defaultConfigEnv...),
 		setup: func(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 			cfg := fs.String("c", "", "config `file` (default: the embedded default, see 'sluice defaults')")
-			once := fs.Bool("once", false, "read file sources to their end, deliver everything, exit")
+			once := fs.Bool("once", false, "read file sources to their end, deliver everything, print the\n"+
+				"metrics rules' series on stdout, exit")
 			grace := fs.Duration("grace", 30*time.Second, "how long shutdown waits for sinks to deliver")
-			ready := fs.String("ready-file", "", "write `file` (JSON: pid, api and each source's bound addresses, port 0\n"+
+			ready := fs.String("ready-file", "", "write `file` (JSON: pid, api, metrics and each source's bound addresses, port 0\n"+
 				"resolved) once every listener is up; removed at shutdown")
-			return func(_, stderr io.Writer) int {
-				return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, ReadyFile: *ready, Stderr: stderr})
+			return func(stdout, stderr io.Writer) int {
+				return app.Run(app.RunOptions{ConfigPath: *cfg, Once: *once, Grace: *grace, ReadyFile: *ready,
+					Stdout: stdout, Stderr: stderr})
 			}
 		},
 	},
@@ -122,6 +128,7 @@ var commands = []*command{
 			}
 		},
 	},
+	mtailCommand, // mtail.go
 }
 
 func lookup(name string) *command {
@@ -166,7 +173,7 @@ func writeHelp(w io.Writer, c *command) {
 			writeFlag(w, f)
 		}
 	}
-	if env := append(flagEnv(fs), c.env...); len(env) > 0 {
+	if env := append(c.flagEnv(fs), c.env...); len(env) > 0 {
 		fmt.Fprint(w, "\nEnvironment:\n")
 		var rows [][2]string
 		for _, v := range env {
@@ -214,6 +221,13 @@ func writeFlag(w io.Writer, f *flag.Flag) {
 
 // flagEnv lists the variables that set fs's flags: SLUICE_<FLAG>, with -
 // as _, and SLUICE_CONFIG for -c.
+func (c *command) flagEnv(fs *flag.FlagSet) []envVar {
+	if c.noEnv {
+		return nil
+	}
+	return flagEnv(fs)
+}
+
 func flagEnv(fs *flag.FlagSet) []envVar {
 	var env []envVar
 	fs.VisitAll(func(f *flag.Flag) {

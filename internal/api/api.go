@@ -46,7 +46,7 @@ type Health func() (report any, err error)
 // New builds the server; Start opens the listener.
 func New(cfg config.API, g prometheus.Gatherer, health Health, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: log}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true, EnableOpenMetricsTextCreatedSamples: true}))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		report, err := health()
 		if r.URL.Query().Has("verbose") {

@@ -29,6 +29,7 @@ import (
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/logging"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/push"
 	"github.com/sluice-log/sluice/internal/metrics/rules"
 	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/pipeline"
@@ -82,7 +83,9 @@ type RunOptions struct {
 	// ReadyFile, when set, is written (as JSON, see Ready) once the API
 	// and every listening source are bound, and removed at shutdown.
 	ReadyFile string
-	Stderr    io.Writer
+	// Stdout receives the rules' series at the end of a --once run.
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 // Run runs the pipeline until a signal or, with no running sources left
@@ -111,7 +114,8 @@ func Run(o RunOptions) int {
 			return ExitRuntime
 		}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	_, userGOGC := os.LookupEnv("GOGC")
+	if !userGOGC {
 		// Events are short-lived and allocated in bulk: collecting at 2x the
 		// live heap instead of 1x halves the GC work of a busy pipeline for
 		// a few MB of memory (bench/run.sh: 2.0 s -> 1.3 s per GiB).
@@ -132,6 +136,16 @@ func Run(o RunOptions) int {
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
 	r.mounts = api.NewMounts()
+	if !userGOGC {
+		r.store.OnGrowth(tuneGC())
+	}
+	// Idle series expire on a timer too, not only at a scrape, so their
+	// memory is released when nothing scrapes.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); r.store.RunSweeper(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
+	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
 		MetricsStore: r.store, HTTP: r.mounts}
 	if o.Once {
@@ -150,9 +164,23 @@ func Run(o RunOptions) int {
 		startupFailed(o.Stderr, err)
 		return ExitRuntime
 	}
-	if err := r.pl.Apply(cfg); err != nil {
+	if err := r.startMetrics(cfg); err != nil {
 		startupFailed(o.Stderr, err)
 		r.stopAPI()
+		return ExitRuntime
+	}
+	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
+		startupFailed(o.Stderr, err)
+		r.push.Stop(0)
+		r.stopAPI()
+		r.stopMetrics()
+		return ExitRuntime
+	}
+	if err := r.pl.Apply(cfg); err != nil {
+		startupFailed(o.Stderr, err)
+		r.push.Stop(0)
+		r.stopAPI()
+		r.stopMetrics()
 		return ExitRuntime
 	}
 	r.cfg = cfg
@@ -170,10 +198,12 @@ type runner struct {
 	reg     *prometheus.Registry
 	metrics *telemetry.Registry
 	store   *store.Store
+	push    *push.Manager
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
-	mounts  *api.Mounts // component routes (the live sink's), across api restarts
+	mounts  *api.Mounts  // component routes (the live sink's), across api restarts
+	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
 }
@@ -190,7 +220,7 @@ func (r *runner) startReady(cfg *config.Config) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr); err != nil {
+		if err := writeReady(ctx, r.opts.ReadyFile, cfg, r.metrics, apiAddr, r.metricsAddr()); err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("writing ready file", "error", err)
 			}
@@ -218,6 +248,12 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 			r.log.Info("all sources finished; delivering what is left")
 		}
 		r.shutdown()
+		if r.opts.Once && r.opts.Stdout != nil {
+			if err := printSeries(r.opts.Stdout, prom.NewSeries(r.store)); err != nil {
+				fmt.Fprintf(r.opts.Stderr, "sluice: %v\n", err)
+				return ExitRuntime
+			}
+		}
 		return r.outcome()
 	}
 }
@@ -230,7 +266,7 @@ func (r *runner) outcome() int {
 		return ExitOK
 	}
 	code := ExitOK
-	for _, h := range r.pl.Failed() {
+	for _, h := range append(r.pl.Failed(), failed(r.push.Health())...) {
 		fmt.Fprintf(r.opts.Stderr, "sluice: %s.%s failed: %s\n", component.Kind(h.Kind).Plural(), h.ID, h.Error)
 		code = ExitRuntime
 	}
@@ -273,7 +309,9 @@ func (r *runner) shutdown() {
 		}
 	}
 	r.pl.Stop(r.opts.Grace)
+	r.push.Stop(r.opts.Grace) // after the pipeline drained: the final values
 	r.stopAPI()
+	r.stopMetrics()
 	r.log.Info("sluice stopped")
 }
 
@@ -336,8 +374,12 @@ func (r *runner) reload() {
 			}
 		}
 	}
+	r.reloadMetrics(cfg)
 	r.cfg = cfg
 	rules.Retain(r.store, cfg)
+	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
+		r.log.Error("reload: metrics push", "error", err)
+	}
 	r.log.Info("config reloaded", "components", len(cfg.Components))
 }
 
@@ -357,7 +399,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 // health is the API's view of the pipeline: failing while any component
 // is, naming each with its error.
 func (r *runner) health() (any, error) {
-	report := r.pl.Health()
+	report := append(r.pl.Health(), r.push.Health()...)
 	var errs []error
 	for _, h := range report {
 		if h.State == pipeline.StateFailed {
@@ -365,6 +407,17 @@ func (r *runner) health() (any, error) {
 		}
 	}
 	return report, errors.Join(errs...)
+}
+
+// failed returns the entries of hs in StateFailed.
+func failed(hs []pipeline.Health) []pipeline.Health {
+	var out []pipeline.Health
+	for _, h := range hs {
+		if h.State == pipeline.StateFailed {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func sameAPI(a, b *config.API) bool {

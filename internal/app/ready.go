@@ -22,6 +22,9 @@ type Ready struct {
 	// API is the API's address (host:port, or a unix socket path); absent
 	// when the API is off.
 	API string `json:"api,omitempty"`
+	// Metrics is metrics.listen's address (host:port, or a unix socket
+	// path); absent when it is not set.
+	Metrics string `json:"metrics,omitempty"`
 	// Listeners are the addresses each listening source bound, by source
 	// ID: host:port with port 0 resolved, or a unix socket path.
 	Listeners map[string][]string `json:"listeners"`
@@ -62,13 +65,14 @@ func waitListening(ctx context.Context, m *telemetry.Registry, ids []string) (ma
 
 // writeReady waits until every listening source of cfg is bound, then
 // writes the ready file at path atomically (a reader never sees it half
-// written). api is the API's bound address, "" when it is off.
-func writeReady(ctx context.Context, path string, cfg *config.Config, m *telemetry.Registry, api string) error {
+// written). api and metrics are the bound addresses of the API and of
+// metrics.listen, "" when off.
+func writeReady(ctx context.Context, path string, cfg *config.Config, m *telemetry.Registry, api, metrics string) error {
 	listeners, err := waitListening(ctx, m, listeningSources(cfg))
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(Ready{PID: os.Getpid(), API: api, Listeners: listeners})
+	data, err := json.Marshal(Ready{PID: os.Getpid(), API: api, Metrics: metrics, Listeners: listeners})
 	if err != nil {
 		return fmt.Errorf("encoding ready file: %w", err)
 	}

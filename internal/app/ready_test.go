@@ -42,7 +42,7 @@ func TestWriteReady(t *testing.T) {
 	m := telemetry.New(prometheus.NewRegistry())
 	path := filepath.Join(t.TempDir(), "run", "ready.json")
 	done := make(chan error, 1)
-	go func() { done <- writeReady(t.Context(), path, cfg, m, "127.0.0.1:9") }()
+	go func() { done <- writeReady(t.Context(), path, cfg, m, "127.0.0.1:9", "") }()
 
 	m.Component("source", "app_test_listener", "a").Listening(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5514})
 	m.Component("source", "other", "gone").Listening(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1})
@@ -74,7 +74,7 @@ func TestWriteReadyCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	path := filepath.Join(t.TempDir(), "ready.json")
-	if err := writeReady(ctx, path, cfg, telemetry.New(prometheus.NewRegistry()), ""); err == nil {
+	if err := writeReady(ctx, path, cfg, telemetry.New(prometheus.NewRegistry()), "", ""); err == nil {
 		t.Fatal("writeReady returned nil without listeners")
 	}
 	if _, err := os.Stat(path); err == nil {

@@ -27,6 +27,9 @@ var funcs = texttemplate.FuncMap{
 	"trimSuffix":   func(suffix string, s any) string { return strings.TrimSuffix(toString(s), suffix) },
 	"replace":      func(old, new string, s any) string { return strings.ReplaceAll(toString(s), old, new) },
 	"regexReplace": regexReplace,
+	"regexFind":    regexFind,
+	"ipPrefix":     ipPrefix,
+	"domain":       domain,
 	"default":      defaultValue,
 	"strftime":     strftime,
 	"toJson":       func(v any) string { return string(appendJSON(nil, v)) },
@@ -158,6 +161,28 @@ func regexReplace(re, repl string, s any) (string, error) {
 	return r.ReplaceAllString(toString(s), repl), nil
 }
 
+// regexFind returns the first match of re in s, or "" when there is none.
+// When re has a group, it returns the text of the first group instead, so
+// `regexFind "user=<([^>]+)>"` picks a value out of a line.
+func regexFind(re string, s any) (string, error) {
+	r, err := compileRegexp(re)
+	if err != nil {
+		return "", err
+	}
+	str := toString(s)
+	m := r.FindStringSubmatchIndex(str)
+	switch {
+	case m == nil:
+		return "", nil
+	case len(m) > 2:
+		if m[2] < 0 {
+			return "", nil // the group took no part in the match
+		}
+		return str[m[2]:m[3]], nil
+	}
+	return str[m[0]:m[1]], nil
+}
+
 // The regexp cache is bounded so that generated patterns cannot grow it
 // without end; past the bound patterns are compiled on every use.
 var (
@@ -173,7 +198,7 @@ func compileRegexp(re string) (*regexp.Regexp, error) {
 	}
 	r, err := regexp.Compile(re)
 	if err != nil {
-		return nil, fmt.Errorf("regexReplace: %w", err)
+		return nil, fmt.Errorf("compiling regular expression: %w", err)
 	}
 	if regexpCount.Add(1) <= maxCachedRegexps {
 		regexps.Store(re, r)

@@ -36,6 +36,7 @@ func FuzzRender(f *testing.F) {
 	f.Add(`{{ with .obj }}{{ .x }}{{ end }}{{ index .list -1 }}`, "x", "y", int64(-1), -2.5)
 	f.Add(`{{ strftime "%Y" .timestamp }}{{ default "d" .missing }}{{ toJson . }}`, "", "", int64(1), 1e300)
 	f.Add(`{{ regexReplace .k "x" .v }}{{ .timestamp.Unix }}{{ $.host }}`, "k", "(", int64(2), 0.1)
+	f.Add(`{{ .v | ipPrefix 24 64 }} {{ .message | domain }} {{ regexFind "@(.*)" .message }}`, "v", "a@2001:db8::1", int64(3), 0.0)
 	f.Fuzz(func(t *testing.T, src, key, val string, n int64, fl float64) {
 		if len(src) > 300 || strings.Contains(src, "range") || strings.Contains(src, "template") {
 			return // ranges over integers and recursive templates can run for long

@@ -23,19 +23,23 @@ import (
 type Template struct {
 	src string
 	t   *texttemplate.Template
-	// segs is set when the template is only text and field references:
-	// Render then appends the parts directly.
-	segs   []segment
-	simple bool
+	// segs is set when the template is only text and field references
+	// (simple), or text, field references and chains (chained): Render
+	// then appends the parts directly.
+	segs    []segment
+	simple  bool
+	chained bool
 	// static is the text of a template without actions.
 	static   string
 	isStatic bool
 }
 
-// segment is literal text or, when path is set, a field reference.
+// segment is literal text or, when path is set, a field reference, passed
+// through steps when there are any (a chain, chain.go).
 type segment struct {
-	text string
-	path string
+	text  string
+	path  string
+	steps []step
 }
 
 // Parse parses src. Errors carry text/template's line and column.
@@ -46,7 +50,10 @@ func Parse(src string) (*Template, error) {
 	}
 	tpl := &Template{src: src, t: t}
 	if len(t.Templates()) <= 1 {
-		tpl.segs, tpl.simple = segments(t.Tree)
+		tpl.segs, tpl.simple = segments(t.Tree, false)
+		if !tpl.simple {
+			tpl.segs, tpl.chained = segments(t.Tree, true)
+		}
 	}
 	if tpl.simple && len(tpl.segs) <= 1 && (len(tpl.segs) == 0 || tpl.segs[0].path == "") {
 		tpl.isStatic = true
@@ -81,13 +88,20 @@ func (t *Template) Static() (string, bool) { return t.static, t.isStatic }
 // Render appends the template rendered for e to buf. On error buf is
 // returned unchanged, without partial output.
 func (t *Template) Render(buf []byte, e *event.Event) ([]byte, error) {
-	if t.simple {
+	if t.simple || t.chained {
+		start := len(buf)
 		for _, s := range t.segs {
-			if s.path == "" {
+			switch {
+			case s.path == "":
 				buf = append(buf, s.text...)
-				continue
+			case s.steps != nil:
+				var err error
+				if buf, err = appendChain(buf, e, s.path, s.steps); err != nil {
+					return buf[:start], fmt.Errorf("rendering template %q: %w", t.src, err)
+				}
+			default:
+				buf = appendField(buf, e, s.path)
 			}
-			buf = appendField(buf, e, s.path)
 		}
 		return buf, nil
 	}
@@ -122,8 +136,8 @@ func (w *bufWriter) Write(p []byte) (int, error) {
 var writers = sync.Pool{New: func() any { return new(bufWriter) }}
 
 // segments splits a template made only of text and plain field references
-// ({{ .a }}, {{ .a.b }}, {{ $.a }}) into parts.
-func segments(tree *parse.Tree) ([]segment, bool) {
+// ({{ .a }}, {{ .a.b }}, {{ $.a }}), and chains if chains is set, into parts.
+func segments(tree *parse.Tree, chains bool) ([]segment, bool) {
 	if tree == nil || tree.Root == nil {
 		return nil, true
 	}
@@ -133,11 +147,18 @@ func segments(tree *parse.Tree) ([]segment, bool) {
 		case *parse.TextNode:
 			segs = append(segs, segment{text: string(n.Text)})
 		case *parse.ActionNode:
-			path, ok := fieldRef(n.Pipe)
+			if path, ok := fieldRef(n.Pipe); ok {
+				segs = append(segs, segment{path: path})
+				continue
+			}
+			if !chains {
+				return nil, false
+			}
+			path, steps, ok := chainRef(n.Pipe)
 			if !ok {
 				return nil, false
 			}
-			segs = append(segs, segment{path: path})
+			segs = append(segs, segment{path: path, steps: steps})
 		default:
 			return nil, false
 		}
@@ -150,8 +171,13 @@ func fieldRef(p *parse.PipeNode) (string, bool) {
 	if p == nil || len(p.Decl) > 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
 		return "", false
 	}
+	return argRef(p.Cmds[0].Args[0])
+}
+
+// argRef returns the path of an argument that is a field reference.
+func argRef(n parse.Node) (string, bool) {
 	var ident []string
-	switch a := p.Cmds[0].Args[0].(type) {
+	switch a := n.(type) {
 	case *parse.FieldNode:
 		ident = a.Ident
 	case *parse.VariableNode:

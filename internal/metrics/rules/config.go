@@ -78,6 +78,34 @@ type Config struct {
 	// so each scrape sees the count since the previous one (counters only;
 	// exposed as a gauge). Use it with a single scraper. Default false.
 	ResetOnScrape bool `yaml:"reset_on_scrape"`
+	// Exemplar maps exemplar label names to their values, given as labels'
+	// are (a field, a capture or a template), e.g. { trace_id: trace_id }.
+	// Counters and histograms only: each series (each bucket of a
+	// histogram) keeps the exemplar of the latest event that had one, shown
+	// in OpenMetrics and protobuf scrapes. Default: none.
+	Exemplar map[string]string `yaml:"exemplar"`
+	// Timestamp exposes each sample with the time of the newest event that
+	// updated its series (mtail's --emit_metric_timestamp); not with
+	// reset_on_scrape. Default false:
+	// Prometheus stamps samples with the scrape's time.
+	Timestamp bool `yaml:"timestamp"`
+	// Unit is the OpenMetrics unit (seconds, bytes, ...); the name must end
+	// with _<unit> (counters: _<unit>_total). Default: none.
+	Unit string `yaml:"unit"`
+	// Native makes a histogram native (sparse, exponential buckets), exposed
+	// in the protobuf format Prometheus scrapes with
+	// --enable-feature=native-histograms; classic buckets are exposed too
+	// when buckets, exponential_buckets or linear_buckets are set.
+	// Default false.
+	Native bool `yaml:"native"`
+	// NativeFactor is the most one native bucket may be wider than the one
+	// below it, > 1 (the resolution is a power of two close to it).
+	// Default 1.1.
+	NativeFactor float64 `yaml:"native_factor"`
+	// NativeMaxBuckets bounds the native buckets of a series (per sign,
+	// from the lowest used to the highest); beyond it the resolution is
+	// halved. Default 160.
+	NativeMaxBuckets int `yaml:"native_max_buckets"`
 
 	compiled *rule // built by Validate
 }
@@ -157,7 +185,11 @@ func (c *Config) compile() (*rule, error) {
 	}
 	r.opts = store.Options{Name: c.Name, Help: help, Kind: kind, Labels: labels, Buckets: buckets,
 		MaxSeries: c.MaxSeries, ExpireAfter: c.ExpireAfter.D(), ResetOnScrape: c.ResetOnScrape}
+	if err := c.compileExposition(r, kind); err != nil {
+		return nil, err
+	}
 	r.opts.Hash = c.hash()
+	r.prepare()
 	return r, nil
 }
 
@@ -263,25 +295,33 @@ func (c *Config) compileLabels(r *rule) ([]string, error) {
 		return nil, err
 	}
 	for _, name := range names {
-		v := c.Labels[name]
-		if strings.Contains(v, "{{") {
-			t, err := template.Parse(v)
-			if err != nil {
-				return nil, fmt.Errorf("labels: %s: %w", name, err)
-			}
-			r.labels = append(r.labels, source{tpl: t})
-			continue
+		src, err := r.labelSource("labels", name, c.Labels[name])
+		if err != nil {
+			return nil, err
 		}
-		if v == "" {
-			return nil, fmt.Errorf("labels: %s: empty; give a field, a capture or a template", name)
-		}
-		r.labels = append(r.labels, r.sourceOf(v))
+		r.labels = append(r.labels, src)
 	}
 	for i, name := range names {
 		r.labels[i].allow = set(c.Allow[name])
 		r.labels[i].deny = set(c.Deny[name])
 	}
 	return names, nil
+}
+
+// labelSource compiles the value of label name of the map key (labels,
+// exemplar): a template, or a capture or field name.
+func (r *rule) labelSource(key, name, v string) (source, error) {
+	if strings.Contains(v, "{{") {
+		t, err := template.Parse(v)
+		if err != nil {
+			return source{}, fmt.Errorf("%s: %s: %w", key, name, err)
+		}
+		return source{tpl: t}, nil
+	}
+	if v == "" {
+		return source{}, fmt.Errorf("%s: %s: empty; give a field, a capture or a template", key, name)
+	}
+	return r.sourceOf(v), nil
 }
 
 // checkLists checks that allow and deny name labels of the rule.
@@ -335,6 +375,9 @@ func (c *Config) buckets(kind store.Kind) ([]float64, error) {
 	}
 	if set > 1 {
 		return nil, errors.New("buckets: set one of buckets, exponential_buckets and linear_buckets")
+	}
+	if set == 0 && c.Native {
+		return nil, nil // native buckets only
 	}
 	var b []float64
 	switch {

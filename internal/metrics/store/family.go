@@ -23,14 +23,22 @@ type Family struct {
 
 // Series is one label set's value: a counter's or gauge's Value, or a
 // histogram's per-bucket Counts (not cumulative; the last is +Inf), Sum
-// and Count.
+// and Count. Labels is filled in the copies Collect and Snapshot hand
+// out; a stored series leaves it nil, its labels being in its key (48
+// bytes and an allocation less per series with three labels).
+//
+// Created is when the series was made (or last reset by a scrape), for
+// OpenMetrics' _created. What only some rules use (exemplars, event time,
+// native buckets) lives behind ext, allocated only for those rules.
 type Series struct {
-	Labels []string
-	Value  float64
-	Counts []uint64
-	Sum    float64
-	Count  uint64
-	last   int64 // unix nanos of the last update
+	Labels  []string
+	Value   float64
+	Counts  []uint64
+	Sum     float64
+	Count   uint64
+	Created int64 // unix nanos
+	last    int64 // unix nanos of the last update
+	ext     *extra
 }
 
 // Options returns the options the family was made with.
@@ -61,13 +69,19 @@ func (f *Family) Set(key []byte, v float64) bool {
 
 // Observe records v in a histogram series.
 func (f *Family) Observe(key []byte, v float64) bool {
-	b := f.opts.Buckets
-	return f.update(key, func(s *Series) {
-		i := sort.SearchFloat64s(b, v) // first bound >= v; len(b) is +Inf
-		s.Counts[i]++
-		s.Sum += v
-		s.Count++
-	})
+	return f.update(key, func(s *Series) { f.observe(s, v) })
+}
+
+// observe records v in s and returns the index of its classic bucket.
+func (f *Family) observe(s *Series, v float64) int {
+	i := sort.SearchFloat64s(f.opts.Buckets, v) // first bound >= v; len(b) is +Inf
+	s.Counts[i]++
+	s.Sum += v
+	s.Count++
+	if s.ext != nil && s.ext.native != nil {
+		s.ext.native.observe(v, f.opts.NativeMaxBuckets)
+	}
+	return i
 }
 
 func (f *Family) update(key []byte, op func(*Series)) bool {
@@ -104,9 +118,9 @@ func (f *Family) create(key []byte) *Series {
 	if !f.store.reserve(f.opts.Name) {
 		return nil
 	}
-	k := string(key)
-	s := f.newSeries(splitKey(k, len(f.opts.Labels)))
-	f.series[k] = s
+	s := f.newSeries()
+	s.Created = f.store.now().UnixNano()
+	f.series[string(key)] = s
 	return s
 }
 
@@ -118,11 +132,12 @@ func (f *Family) overflowKey() []byte {
 	return k
 }
 
-func (f *Family) newSeries(labels []string) *Series {
-	s := &Series{Labels: labels}
+func (f *Family) newSeries() *Series {
+	s := &Series{}
 	if f.opts.Kind == Histogram {
 		s.Counts = make([]uint64, len(f.opts.Buckets)+1)
 	}
+	s.ext = f.newExtra()
 	return s
 }
 
@@ -135,13 +150,17 @@ func (f *Family) Collect(fn func(Series)) {
 	f.mu.Lock()
 	f.sweepLocked(now)
 	out := make([]Series, 0, len(f.series))
-	for _, s := range f.series {
+	for k, s := range f.series {
 		c := *s
+		c.Labels = splitKey(k, len(f.opts.Labels))
 		c.Counts = append([]uint64(nil), s.Counts...)
+		c.ext = s.ext.snapshot()
 		out = append(out, c)
 		if f.opts.ResetOnScrape {
 			s.Value, s.Sum, s.Count = 0, 0, 0
 			clear(s.Counts)
+			s.Created = now.UnixNano()
+			s.ext.reset()
 		}
 	}
 	f.mu.Unlock()

@@ -44,6 +44,8 @@ type Store struct {
 	log       *slog.Logger
 	nextLog   atomic.Int64 // unix nanos before which the budget error is not logged again
 
+	onGrowth atomic.Pointer[func(series int64)]
+
 	mu       sync.Mutex
 	families map[string]*Family // by rule name: the collected ones
 	pending  map[string]*Family // by name and hash: built for a reload not yet confirmed
@@ -98,6 +100,26 @@ type Options struct {
 	// Hash identifies the options and the rule behind them: Family keeps a
 	// family's series across a reload only when it is unchanged.
 	Hash string
+
+	// Unit is the OpenMetrics unit (seconds, bytes); "": none.
+	Unit string
+	// Exemplar names the labels of the exemplar each series (each bucket
+	// of a histogram) keeps: the latest one given to AddAt or ObserveAt.
+	// nil: no exemplars, and no memory for them.
+	Exemplar []string
+	// Timestamp keeps the time of the newest event that updated a series,
+	// to be exposed as the sample's timestamp.
+	Timestamp bool
+	// Native makes a histogram keep native (sparse, exponential) buckets
+	// besides its classic Buckets (which may then be empty).
+	Native bool
+	// NativeSchema is the native buckets' initial resolution: each bucket
+	// is 2^(2^-schema) times wider than the previous, -4..8.
+	NativeSchema int32
+	// NativeMaxBuckets bounds the native buckets of one sign (from the
+	// lowest used to the highest): past it the resolution is halved.
+	// 0: DefaultNativeMaxBuckets.
+	NativeMaxBuckets int
 }
 
 // Family returns the family named o.Name, creating it. When a family of
@@ -180,7 +202,10 @@ func (s *Store) Families() []*Family {
 
 // reserve takes one series from the global budget, or reports why not.
 func (s *Store) reserve(family string) bool {
-	if s.total.Add(1) <= atomic.LoadInt64(&s.maxSeries) {
+	if n := s.total.Add(1); n <= atomic.LoadInt64(&s.maxSeries) {
+		if n&(growthStep-1) == 0 {
+			s.grew(n)
+		}
 		return true
 	}
 	s.total.Add(-1)
