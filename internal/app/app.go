@@ -135,6 +135,7 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	r.mounts = api.NewMounts()
 	if !userGOGC {
 		r.store.OnGrowth(tuneGC())
 	}
@@ -146,7 +147,7 @@ func Run(o RunOptions) int {
 	defer func() { stopSweep(); <-swept }()
 	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
-		MetricsStore: r.store}
+		MetricsStore: r.store, HTTP: r.mounts}
 	if o.Once {
 		// A batch job whose destination stays down ends, failing, instead
 		// of retrying for ever.
@@ -201,6 +202,7 @@ type runner struct {
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mounts  *api.Mounts  // component routes (the live sink's), across api restarts
 	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
@@ -386,6 +388,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 		return nil
 	}
 	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
+	s.Handle(api.MountsPrefix, r.mounts)
 	if err := s.Start(); err != nil {
 		return err
 	}
