@@ -17,6 +17,7 @@ import (
 	_ "github.com/sluice-log/sluice/internal/source/file"
 	_ "github.com/sluice-log/sluice/internal/source/http"
 	_ "github.com/sluice-log/sluice/internal/source/journald"
+	_ "github.com/sluice-log/sluice/internal/source/nats"
 	_ "github.com/sluice-log/sluice/internal/source/rtail"
 	_ "github.com/sluice-log/sluice/internal/source/stdin"
 	_ "github.com/sluice-log/sluice/internal/source/syslog"

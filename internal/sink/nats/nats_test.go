@@ -1,0 +1,52 @@
+package nats
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sluice-log/sluice/internal/natsconn/natstest"
+	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/sinktest"
+)
+
+// TestResendIsDeduplicated: a batch written twice (a retry after a lost
+// PubAck) is stored once, since each event's Nats-Msg-Id is the same.
+func TestResendIsDeduplicated(t *testing.T) {
+	testutil.SkipIfShort(t)
+	srv := natstest.Start(t)
+	s := mustSink(t, cfgFor(t, srv.URL, "logs.{{.host}}"))
+	b := sinktest.Batch("dup", 0, 50)
+	for range 2 {
+		if err := s.Write(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.Diff(t, sinktest.Messages(b), readBack(t, srv, "logs"))
+}
+
+func TestMsgIDStable(t *testing.T) {
+	a, b := msgID([]byte(`{"message":"x"}`)), msgID([]byte(`{"message":"y"}`))
+	if a == b || a != msgID([]byte(`{"message":"x"}`)) || len(a) != 32 {
+		t.Errorf("ids %q %q", a, b)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for name, edit := range map[string]func(*Config){
+		"no url":       func(c *Config) { c.URL = "" },
+		"bad scheme":   func(c *Config) { c.URL = "http://x:1" },
+		"no subject":   func(c *Config) { c.Subject = "" },
+		"bad template": func(c *Config) { c.Subject = "logs.{{" },
+		"two auths":    func(c *Config) { c.Auth.User, c.Auth.Token = "u", "t" },
+		"window":       func(c *Config) { c.MaxPending = 0 },
+		"retention":    func(c *Config) { c.Create.Retention = "forever" },
+	} {
+		c := &Config{}
+		c.Defaults()
+		c.URL, c.Subject = "nats://127.0.0.1:4222", "logs"
+		edit(c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
