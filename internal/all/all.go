@@ -8,6 +8,7 @@ import (
 	_ "github.com/sluice-log/sluice/internal/sink/elasticsearch"
 	_ "github.com/sluice-log/sluice/internal/sink/file"
 	_ "github.com/sluice-log/sluice/internal/sink/http"
+	_ "github.com/sluice-log/sluice/internal/sink/loki"
 	_ "github.com/sluice-log/sluice/internal/sink/nats"
 	_ "github.com/sluice-log/sluice/internal/sink/stdout"
 	_ "github.com/sluice-log/sluice/internal/sink/syslog"
