@@ -52,6 +52,9 @@ type Sink struct {
 	lastSubj string // last rendered subject, reused while it repeats
 	futs     []jetstream.PubAckFuture
 	outcomes []component.Outcome
+	resolved int   // futs[:resolved] have their outcome
+	failed   int   // of them, not OK
+	firstErr error // the first failure of the batch
 
 	closeOnce sync.Once
 }
@@ -67,7 +70,9 @@ func newSink(cfg *Config, id string) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating nats sink: %w", err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(cfg.MaxPending),
+	// The sink keeps its own window (see Write); nats.go's is set above
+	// it so that its stall never triggers.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*cfg.MaxPending),
 		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout.D()))
 	if err != nil {
 		nc.Close()
@@ -108,66 +113,83 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 		s.buf = codec.JSON.Encode(s.buf, &b.Events[i])
 		s.ends = append(s.ends, len(s.buf))
 	}
-	s.futs = s.futs[:0]
-	s.outcomes = s.outcomes[:0]
-	var firstErr error
+	s.futs, s.outcomes = s.futs[:0], s.outcomes[:0]
+	s.resolved, s.failed, s.firstErr = 0, 0, nil
 	start := 0
 	for i := range b.Events {
 		data := s.buf[start:s.ends[i]:s.ends[i]]
 		start = s.ends[i]
-		var f jetstream.PubAckFuture
-		if firstErr == nil && ctx.Err() != nil {
-			firstErr = ctx.Err()
+		// The window: wait for the oldest PubAck before going past it
+		// (rather than nats.go's stall, which fails after 200ms).
+		for i-s.resolved >= s.cfg.MaxPending {
+			if err := s.resolve(ctx); err != nil {
+				return err
+			}
 		}
-		if firstErr == nil {
+		var f jetstream.PubAckFuture
+		if s.firstErr == nil && ctx.Err() != nil {
+			s.firstErr = ctx.Err()
+		}
+		if s.firstErr == nil {
 			subj, err := s.render(&b.Events[i])
 			if err != nil {
 				// A subject that cannot be rendered never will be.
 				s.futs = append(s.futs, nil)
 				s.outcomes = append(s.outcomes, component.Reject)
-				firstErr = err
+				s.firstErr = err
 				continue
 			}
 			msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{jetstream.MsgIDHeader: {msgID(data)}}}
 			f, err = s.js.PublishMsgAsync(msg)
 			if err != nil {
-				// Window stalled or connection gone: the rest of the
-				// batch is not tried now; all of it is retried.
-				firstErr = fmt.Errorf("publishing: %w", err)
+				// Connection gone: the rest of the batch is not tried
+				// now; all of it is retried.
+				s.firstErr = fmt.Errorf("publishing: %w", err)
 			}
 		}
 		s.futs = append(s.futs, f)
 		s.outcomes = append(s.outcomes, component.Retry)
 	}
-	return s.wait(ctx, firstErr)
-}
-
-// wait collects the PubAcks of the batch into outcomes and the error
-// Write returns.
-func (s *Sink) wait(ctx context.Context, firstErr error) error {
-	failed := 0
-	for i, f := range s.futs {
-		if f == nil {
-			if s.outcomes[i] != component.OK {
-				failed++
-			}
-			continue
-		}
-		select {
-		case <-f.Ok():
-			s.outcomes[i] = component.OK
-		case err := <-f.Err():
-			s.outcomes[i] = classify(err)
-			failed++
-			if firstErr == nil {
-				firstErr = fmt.Errorf("publish not acknowledged: %w", err)
-			}
-		case <-ctx.Done():
-			// The rest are resent with the same ids: no copies stored.
-			return fmt.Errorf("waiting for PubAcks: %w", ctx.Err())
+	for s.resolved < len(s.futs) {
+		if err := s.resolve(ctx); err != nil {
+			return err
 		}
 	}
-	if failed == 0 {
+	return s.result()
+}
+
+// resolve waits for the oldest unresolved publish of the batch and
+// records its outcome. It fails only when ctx is done: the events not
+// acknowledged yet are then resent with the same ids, and no copy stored.
+func (s *Sink) resolve(ctx context.Context) error {
+	i := s.resolved
+	f := s.futs[i]
+	if f == nil {
+		if s.outcomes[i] != component.OK {
+			s.failed++
+		}
+		s.resolved++
+		return nil
+	}
+	select {
+	case <-f.Ok():
+		s.outcomes[i] = component.OK
+	case err := <-f.Err():
+		s.outcomes[i] = classify(err)
+		s.failed++
+		if s.firstErr == nil {
+			s.firstErr = fmt.Errorf("publish not acknowledged: %w", err)
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for PubAcks: %w", ctx.Err())
+	}
+	s.resolved++
+	return nil
+}
+
+// result is what Write returns once every publish is resolved.
+func (s *Sink) result() error {
+	if s.failed == 0 {
 		return nil
 	}
 	retries := 0
@@ -177,9 +199,9 @@ func (s *Sink) wait(ctx context.Context, firstErr error) error {
 		}
 	}
 	if retries == len(s.outcomes) {
-		return fmt.Errorf("%d events not acknowledged by JetStream: %w", retries, firstErr)
+		return fmt.Errorf("%d events not acknowledged by JetStream: %w", retries, s.firstErr)
 	}
-	return &component.PartialError{Outcomes: append([]component.Outcome(nil), s.outcomes...), Err: firstErr}
+	return &component.PartialError{Outcomes: append([]component.Outcome(nil), s.outcomes...), Err: s.firstErr}
 }
 
 // classify maps a failed publish to an outcome: a message JetStream can

@@ -1,0 +1,57 @@
+package nats
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sluice-log/sluice/internal/codec"
+	"github.com/sluice-log/sluice/internal/event"
+	"github.com/sluice-log/sluice/internal/natsconn/natstest"
+	"github.com/sluice-log/sluice/internal/testutil"
+)
+
+// BenchmarkConsume reads b.N events of about 200 bytes from a real
+// nats-server through the source, acknowledging each batch at once.
+func BenchmarkConsume(b *testing.B) {
+	srv := natstest.Start(b)
+	js := streamJS(b, srv)
+	e := event.Event{Timestamp: time.Now(), Host: "h", Message: []byte(strings.Repeat("x", 140))}
+	data := codec.JSON.Encode(nil, &e)
+	for i := 0; i < b.N; i++ {
+		if _, err := js.PublishAsync("logs.bench", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-js.PublishAsyncComplete()
+	cfg := cfgFor(b, srv.URL)
+	cfg.BatchSize = 1000
+	src, err := New(cfg, testutil.Deps(b, "bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var got atomic.Int64
+	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		defer close(done)
+		_ = src.Run(ctx, func(_ context.Context, bt *event.Batch) error {
+			got.Add(int64(len(bt.Events)))
+			bt.Ack.Release(0)
+			return nil
+		})
+	}()
+	testutil.WaitFor(b, 5*time.Minute, "every event consumed", func() bool { return got.Load() >= int64(b.N) })
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	cancel()
+	<-done
+}
+
+var _ jetstream.JetStream // the harness's helpers use it
