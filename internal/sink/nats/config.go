@@ -30,6 +30,12 @@ type Config struct {
 	// MaxPending is the window of publishes awaiting their PubAck; a batch
 	// larger than it waits for acknowledgements as it goes. Default 512.
 	MaxPending int `yaml:"max_pending"`
+	// EventsPerMessage packs up to this many consecutive events with the
+	// same subject into one message, newline-separated (the nats source
+	// splits them again). JetStream's cost is per message, so packing
+	// multiplies throughput; the message id (de-duplication) and the
+	// outcome are then per message. Default 1: one message per event.
+	EventsPerMessage int `yaml:"events_per_message"`
 	// AckTimeout is how long a publish waits for its PubAck before it is
 	// retried (with the same message id, so JetStream drops a copy it
 	// already stored). Default 5s.
@@ -43,6 +49,7 @@ func (c *Config) Defaults() {
 	c.Conn.Defaults()
 	c.Create.Defaults()
 	c.MaxPending = 512
+	c.EventsPerMessage = 1
 	c.AckTimeout = config.Duration(5 * time.Second)
 }
 
@@ -65,6 +72,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPending < 1 {
 		return errors.New("max_pending must be at least 1")
+	}
+	if c.EventsPerMessage < 1 {
+		return errors.New("events_per_message must be at least 1")
 	}
 	if c.AckTimeout <= 0 {
 		return errors.New("ack_timeout must be positive")

@@ -3,6 +3,8 @@ package nats
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,12 +65,14 @@ func readBack(t testing.TB, srv *natstest.Server, stream string) []string {
 		if err != nil {
 			continue // deleted
 		}
-		var doc struct{ Message string }
-		if err := json.Unmarshal(m.Data, &doc); err != nil {
-			t.Errorf("stored message %d is not JSON: %v", seq, err)
-			continue
+		for _, line := range strings.Split(string(m.Data), "\n") { // several with events_per_message
+			var doc struct{ Message string }
+			if err := json.Unmarshal([]byte(line), &doc); err != nil {
+				t.Errorf("stored message %d is not JSON lines: %v", seq, err)
+				continue
+			}
+			out = append(out, doc.Message)
 		}
-		out = append(out, doc.Message)
 	}
 	return out
 }
@@ -77,9 +81,17 @@ func readBack(t testing.TB, srv *natstest.Server, stream string) []string {
 // JetStream; Received reads the stream back.
 func TestConformance(t *testing.T) {
 	testutil.SkipIfShort(t)
+	for _, per := range []int{1, 7} {
+		t.Run(fmt.Sprintf("events_per_message=%d", per), func(t *testing.T) { conformance(t, per) })
+	}
+}
+
+func conformance(t *testing.T, perMessage int) {
 	sinktest.Run(t, sinktest.Harness{New: func(t *testing.T) *sinktest.Instance {
 		srv := natstest.Start(t)
-		s := mustSink(t, cfgFor(t, srv.URL, "logs.{{.host}}"))
+		cfg := cfgFor(t, srv.URL, "logs.{{.host}}")
+		cfg.EventsPerMessage = perMessage
+		s := mustSink(t, cfg)
 		return &sinktest.Instance{Sink: s,
 			Received: func() []string { return readBack(t, srv, "logs") },
 			Break: func() func() {

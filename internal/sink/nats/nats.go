@@ -1,5 +1,6 @@
 // Package nats implements the nats sink: events published to NATS
-// JetStream, as sluice's json encoding, one message per event.
+// JetStream, as sluice's json encoding, one message per event (or up to
+// events_per_message consecutive events of one subject, newline-separated).
 //
 // A batch is published asynchronously with a window of outstanding
 // PubAcks (max_pending), and Write returns only once every PubAck of the
@@ -52,8 +53,9 @@ type Sink struct {
 	lastSubj string // last rendered subject, reused while it repeats
 	futs     []jetstream.PubAckFuture
 	outcomes []component.Outcome
+	first    []int // events first[g] to last[g]-1 are message futs[g]
+	last     []int
 	resolved int   // futs[:resolved] have their outcome
-	failed   int   // of them, not OK
 	firstErr error // the first failure of the batch
 
 	closeOnce sync.Once
@@ -111,44 +113,57 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 	s.buf, s.ends = s.buf[:0], s.ends[:0]
 	for i := range b.Events {
 		s.buf = codec.JSON.Encode(s.buf, &b.Events[i])
+		s.buf = append(s.buf, '\n')
 		s.ends = append(s.ends, len(s.buf))
 	}
-	s.futs, s.outcomes = s.futs[:0], s.outcomes[:0]
-	s.resolved, s.failed, s.firstErr = 0, 0, nil
-	start := 0
-	for i := range b.Events {
-		data := s.buf[start:s.ends[i]:s.ends[i]]
-		start = s.ends[i]
+	s.futs, s.first, s.last = s.futs[:0], s.first[:0], s.last[:0]
+	s.outcomes = s.outcomes[:0]
+	for range n {
+		s.outcomes = append(s.outcomes, component.Retry) // until acknowledged
+	}
+	s.resolved, s.firstErr = 0, nil
+	for i := 0; i < n; {
 		// The window: wait for the oldest PubAck before going past it
 		// (rather than nats.go's stall, which fails after 200ms).
-		for i-s.resolved >= s.cfg.MaxPending {
+		for len(s.futs)-s.resolved >= s.cfg.MaxPending {
 			if err := s.resolve(ctx); err != nil {
 				return err
 			}
 		}
-		var f jetstream.PubAckFuture
 		if s.firstErr == nil && ctx.Err() != nil {
 			s.firstErr = ctx.Err()
 		}
-		if s.firstErr == nil {
-			subj, err := s.render(&b.Events[i])
-			if err != nil {
-				// A subject that cannot be rendered never will be.
-				s.futs = append(s.futs, nil)
-				s.outcomes = append(s.outcomes, component.Reject)
-				s.firstErr = err
-				continue
-			}
-			msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{jetstream.MsgIDHeader: {msgID(data)}}}
-			f, err = s.js.PublishMsgAsync(msg)
-			if err != nil {
-				// Connection gone: the rest of the batch is not tried
-				// now; all of it is retried.
-				s.firstErr = fmt.Errorf("publishing: %w", err)
-			}
+		if s.firstErr != nil {
+			break // the rest stays Retry
 		}
-		s.futs = append(s.futs, f)
-		s.outcomes = append(s.outcomes, component.Retry)
+		subj, err := s.render(&b.Events[i])
+		if err != nil {
+			s.outcomes[i] = component.Reject // never renderable
+			s.firstErr = err
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && j-i < s.cfg.EventsPerMessage {
+			if next, err := s.render(&b.Events[j]); err != nil || next != subj {
+				break
+			}
+			j++
+		}
+		from := 0
+		if i > 0 {
+			from = s.ends[i-1]
+		}
+		data := s.buf[from : s.ends[j-1]-1 : s.ends[j-1]-1] // without the last newline
+		msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{jetstream.MsgIDHeader: {msgID(data)}}}
+		f, err := s.js.PublishMsgAsync(msg)
+		if err != nil {
+			// Connection gone: the rest of the batch is not tried now.
+			s.firstErr = fmt.Errorf("publishing: %w", err)
+			break
+		}
+		s.futs, s.first, s.last = append(s.futs, f), append(s.first, i), append(s.last, j)
+		i = j
 	}
 	for s.resolved < len(s.futs) {
 		if err := s.resolve(ctx); err != nil {
@@ -159,29 +174,25 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 }
 
 // resolve waits for the oldest unresolved publish of the batch and
-// records its outcome. It fails only when ctx is done: the events not
-// acknowledged yet are then resent with the same ids, and no copy stored.
+// records the outcome of its events. It fails only when ctx is done: the
+// events not acknowledged yet are then resent with the same ids, and no
+// copy stored.
 func (s *Sink) resolve(ctx context.Context) error {
-	i := s.resolved
-	f := s.futs[i]
-	if f == nil {
-		if s.outcomes[i] != component.OK {
-			s.failed++
-		}
-		s.resolved++
-		return nil
-	}
+	g := s.resolved
+	var o component.Outcome
 	select {
-	case <-f.Ok():
-		s.outcomes[i] = component.OK
-	case err := <-f.Err():
-		s.outcomes[i] = classify(err)
-		s.failed++
+	case <-s.futs[g].Ok():
+		o = component.OK
+	case err := <-s.futs[g].Err():
+		o = classify(err)
 		if s.firstErr == nil {
 			s.firstErr = fmt.Errorf("publish not acknowledged: %w", err)
 		}
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for PubAcks: %w", ctx.Err())
+	}
+	for i := s.first[g]; i < s.last[g]; i++ {
+		s.outcomes[i] = o
 	}
 	s.resolved++
 	return nil
@@ -189,16 +200,19 @@ func (s *Sink) resolve(ctx context.Context) error {
 
 // result is what Write returns once every publish is resolved.
 func (s *Sink) result() error {
-	if s.failed == 0 {
-		return nil
-	}
-	retries := 0
+	ok, retries := 0, 0
 	for _, o := range s.outcomes {
-		if o == component.Retry {
+		switch o {
+		case component.OK:
+			ok++
+		case component.Retry:
 			retries++
 		}
 	}
-	if retries == len(s.outcomes) {
+	switch {
+	case ok == len(s.outcomes):
+		return nil
+	case retries == len(s.outcomes):
 		return fmt.Errorf("%d events not acknowledged by JetStream: %w", retries, s.firstErr)
 	}
 	return &component.PartialError{Outcomes: append([]component.Outcome(nil), s.outcomes...), Err: s.firstErr}

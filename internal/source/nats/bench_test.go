@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/sluice-log/sluice/internal/codec"
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/natsconn/natstest"
@@ -53,5 +51,3 @@ func BenchmarkConsume(b *testing.B) {
 	cancel()
 	<-done
 }
-
-var _ jetstream.JetStream // the harness's helpers use it

@@ -12,6 +12,7 @@
 package nats
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -163,31 +164,56 @@ func (s *Source) fetch(ctx context.Context, cons jetstream.Consumer, a *acker, e
 		}
 		return nil
 	}
-	events := make([]event.Event, len(msgs))
+	events := make([]event.Event, 0, len(msgs))
 	good := msgs[:0]
 	now := time.Now()
-	n := 0
 	for _, m := range msgs {
 		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 			s.retries.Inc()
 		}
-		if err := decode(m.Data(), &events[n], now); err != nil {
-			s.bad.Inc()
-			s.errs.Inc()
-			s.log.Warn("terminating a message that is not a sluice event", "subject", m.Subject(), "error", err)
-			_ = m.TermWithReason("not a sluice event")
-			continue
+		var ok bool
+		if events, ok = s.decodeMsg(m, events, now); ok {
+			good = append(good, m)
 		}
-		good = append(good, m)
-		n++
 	}
+	n := len(events)
 	if n == 0 {
 		return nil
 	}
 	p := a.add(good)
-	b := &event.Batch{Events: events[:n], Ack: ack.New(func(st ack.Status) { a.finish(p, st) })}
+	b := &event.Batch{Events: events, Ack: ack.New(func(st ack.Status) { a.finish(p, st) })}
 	_ = emit(ctx, b) // on error the pipeline releases the token as abandoned
 	return nil
+}
+
+// decodeMsg appends the events of m to events: one, or several
+// newline-separated (a sink with events_per_message). A line that is not a
+// sluice event is counted and skipped; a message with no good line is
+// terminated (Term), never delivered again, and reported not ok.
+func (s *Source) decodeMsg(m jetstream.Msg, events []event.Event, now time.Time) ([]event.Event, bool) {
+	data := m.Data()
+	before := len(events)
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		var e event.Event
+		if err := decode(line, &e, now); err != nil {
+			s.bad.Inc()
+			s.errs.Inc()
+			s.log.Warn("skipping a message line that is not a sluice event", "subject", m.Subject(), "error", err)
+			continue
+		}
+		events = append(events, e)
+	}
+	if len(events) == before {
+		_ = m.TermWithReason("not a sluice event")
+		return events, false
+	}
+	return events, true
 }
 
 var _ component.Source = (*Source)(nil)
