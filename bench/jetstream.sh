@@ -7,6 +7,8 @@
 #
 #   bench/jetstream.sh [ROUNDS]      (default 3)
 #   env: N=1000000 PORT=36422 SLUICE_BIN (default: built into $OUT) OUT=bench/out
+#        PACKS="1 100": the sink's events_per_message values to run (1: one
+#        JetStream message per event; 100: up to 100 events per message)
 #
 # Per round: a fresh nats-server, stream and dirs; the aggregator starts
 # first (it creates the stream), t0 = the agent's start, done = the output
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . "$ROOT/test/peers/lib.sh"
 ROUNDS=${1:-3}
-N=${N:-1000000}; PORT=${PORT:-36422}
+N=${N:-1000000}; PORT=${PORT:-36422}; PACKS=${PACKS:-1 100}
 OUT=${OUT:-$ROOT/bench/out}
 mkdir -p "$OUT"
 command -v nats-server >/dev/null || die "nats-server not found (scripts/install-test-deps.sh)"
@@ -37,6 +39,8 @@ awk -v n="$N" 'BEGIN { pad = sprintf("%185s", ""); gsub(/ /, "x", pad); for (i =
 WANT=$((N * 200))
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg); nats-server $(nats-server --version | awk '{print $NF}')"
+for pack in $PACKS; do
+: >"$RATES"
 for r in $(seq 1 "$ROUNDS"); do
   d=$WORK/r$r; mkdir -p "$d/in" "$d/js"
   need_free_ports "$PORT"
@@ -56,7 +60,7 @@ sources:
   app: { type: file, include: [ "$d/in/app.log" ], read_from: beginning }
 sinks:
   js: { type: nats, inputs: [ app ], url: "nats://127.0.0.1:$PORT", subject: logs.app, stream: logs,
-        subjects: [ "logs.>" ], max_pending: 4096, batch: { max_events: 5000 } }
+        subjects: [ "logs.>" ], max_pending: 4096, events_per_message: $pack, batch: { max_events: 5000 } }
 YAML
   bg_start "$d/agg.pid" "$d/agg.log" "$SLUICE_BIN" run -c "$d/agg.yaml"
   # the stream exists once the aggregator made it (it retries until then)
@@ -73,11 +77,14 @@ YAML
   cpu_s=$(echo "$(cpu_seconds "$(cat "$d/agent.pid")") + $(cpu_seconds "$(cat "$d/agg.pid")")" | bc)
   cpu_n=$(cpu_seconds "$(cat "$d/nats.pid")")
   for p in agent agg nats; do stop_pidfile "$d/$p.pid"; done
+  warns=$(cat "$d/agent.log" "$d/agg.log" | grep -c 'level=WARN' || true)
+  [ "$warns" = 0 ] || { echo "round $r: $warns warnings, first:"; grep -h -m1 'level=WARN' "$d/agent.log" "$d/agg.log" | head -2; }
   lines=$(wc -l <"$d/out.log"); distinct=$(sort -u "$d/out.log" | wc -l)
   rate=$(echo "$N / ($t1 - $t0)" | bc)
-  printf 'round %d: %8d events/s  sluice cpu %5.2f s/1M events  nats-server cpu %5.2f s/1M  (%d lines, %d distinct)\n' \
-    "$r" "$rate" "$(echo "$cpu_s * 1000000 / $N" | bc -l)" "$(echo "$cpu_n * 1000000 / $N" | bc -l)" "$lines" "$distinct"
+  printf 'events_per_message %3d round %d: %8d events/s  sluice cpu %5.2f s/1M events  nats-server cpu %5.2f s/1M  (%d lines, %d distinct)\n' \
+    "$pack" "$r" "$rate" "$(echo "$cpu_s * 1000000 / $N" | bc -l)" "$(echo "$cpu_n * 1000000 / $N" | bc -l)" "$lines" "$distinct"
   echo "$rate" >>"$RATES"
   rm -rf "$d"
 done
-sort -n "$RATES" | awk '{ v[NR] = $1 } END { printf "file -> JetStream -> file, %d events of 200 B, acks on: min %d  median %d  max %d events/s over %d rounds\n", '"$N"', v[1], v[int((NR + 1) / 2)], v[NR], NR }'
+sort -n "$RATES" | awk '{ v[NR] = $1 } END { printf "file -> JetStream -> file, %d events of 200 B, acks on, events_per_message %d: min %d  median %d  max %d events/s over %d rounds\n", '"$N"', '"$pack"', v[1], v[int((NR + 1) / 2)], v[NR], NR }'
+done

@@ -2,6 +2,7 @@ package nats
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,10 +11,19 @@ import (
 )
 
 // BenchmarkWrite publishes batches of 1000 events of about 200 bytes to a
-// real nats-server (file store), each Write waiting for every PubAck.
+// real nats-server (file store), each Write waiting for every PubAck, one
+// message per event and 100 events per message.
 func BenchmarkWrite(b *testing.B) {
+	for _, per := range []int{1, 100} {
+		b.Run(fmt.Sprintf("events_per_message=%d", per), func(b *testing.B) { benchWrite(b, per) })
+	}
+}
+
+func benchWrite(b *testing.B, per int) {
 	srv := natstest.Start(b)
-	s := mustSink(b, cfgFor(b, srv.URL, "logs.{{.host}}"))
+	cfg := cfgFor(b, srv.URL, "logs.{{.host}}")
+	cfg.EventsPerMessage = per
+	s := mustSink(b, cfg)
 	batch := sinktest.Batch("bench", 0, 1000)
 	pad := " " + strings.Repeat("x", 100)
 	for i := range batch.Events {

@@ -2,6 +2,7 @@ package nats
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,13 +15,26 @@ import (
 )
 
 // BenchmarkConsume reads b.N events of about 200 bytes from a real
-// nats-server through the source, acknowledging each batch at once.
+// nats-server through the source, acknowledging each batch at once: one
+// message per event, and 100 events per message.
 func BenchmarkConsume(b *testing.B) {
+	for _, per := range []int{1, 100} {
+		b.Run(fmt.Sprintf("events_per_message=%d", per), func(b *testing.B) { benchConsume(b, per) })
+	}
+}
+
+func benchConsume(b *testing.B, per int) {
 	srv := natstest.Start(b)
 	js := streamJS(b, srv)
 	e := event.Event{Timestamp: time.Now(), Host: "h", Message: []byte(strings.Repeat("x", 140))}
-	data := codec.JSON.Encode(nil, &e)
-	for i := 0; i < b.N; i++ {
+	var data []byte
+	for i := range per {
+		if i > 0 {
+			data = append(data, '\n')
+		}
+		data = codec.JSON.Encode(data, &e)
+	}
+	for i := 0; i < (b.N+per-1)/per; i++ {
 		if _, err := js.PublishAsync("logs.bench", data); err != nil {
 			b.Fatal(err)
 		}
