@@ -30,6 +30,8 @@ type Server struct {
 	t    testing.TB
 	bin  string
 	dir  string
+	args []string      // extra nats-server arguments
+	opts []nats.Option // what the test's own clients need (auth)
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -60,9 +62,13 @@ func isExec(p string) bool {
 
 // Start starts a nats-server with JetStream on a free loopback port and
 // stops it when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWith(t, nil) }
+
+// StartWith is Start with extra nats-server arguments (e.g. "--auth",
+// token) and the client options the test's own connections then need.
+func StartWith(t testing.TB, opts []nats.Option, args ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, bin: Binary(t), dir: t.TempDir()}
+	s := &Server{t: t, bin: Binary(t), dir: t.TempDir(), args: args, opts: opts}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +94,8 @@ func (s *Server) Launch() {
 		s.mu.Unlock()
 		s.t.Fatal(err)
 	}
-	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-js",
-		"-sd", filepath.Join(s.dir, "js"), "-n", "sluice-test")
+	cmd := exec.Command(s.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-js",
+		"-sd", filepath.Join(s.dir, "js"), "-n", "sluice-test"}, s.args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
@@ -104,7 +110,7 @@ func (s *Server) Launch() {
 }
 
 func (s *Server) ready() bool {
-	nc, err := nats.Connect(s.URL, nats.Timeout(time.Second))
+	nc, err := nats.Connect(s.URL, append([]nats.Option{nats.Timeout(time.Second)}, s.opts...)...)
 	if err != nil {
 		return false
 	}
@@ -152,7 +158,7 @@ func (s *Server) Pause() {
 // Conn connects a client for the test's own use, closed when it ends.
 func (s *Server) Conn(t testing.TB) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(s.URL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(s.URL, append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}, s.opts...)...)
 	if err != nil {
 		t.Fatalf("connecting to %s: %v", s.URL, err)
 	}

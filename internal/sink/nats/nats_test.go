@@ -3,6 +3,9 @@ package nats
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/sluice-log/sluice/internal/natsconn/natstest"
 	"github.com/sluice-log/sluice/internal/testutil"
@@ -49,4 +52,24 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+// TestTokenAuth: against a server requiring a token, the right token
+// delivers and a wrong one does not.
+func TestTokenAuth(t *testing.T) {
+	testutil.SkipIfShort(t)
+	srv := natstest.StartWith(t, []nats.Option{nats.Token("s3cret")}, "--auth", "s3cret")
+	good := cfgFor(t, srv.URL, "logs.x")
+	good.Auth.Token = "s3cret"
+	if err := mustSink(t, good).Write(context.Background(), sinktest.Batch("auth", 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	bad := cfgFor(t, srv.URL, "logs.x")
+	bad.Auth.Token = "wrong"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := mustSink(t, bad).Write(ctx, sinktest.Batch("auth", 3, 3)); err == nil {
+		t.Error("a wrong token delivered")
+	}
+	testutil.Diff(t, sinktest.Messages(sinktest.Batch("auth", 0, 3)), readBack(t, srv, "logs"))
 }
