@@ -21,6 +21,9 @@ type command struct {
 	// env lists the SLUICE_* variables the command reads other than its
 	// flags' own (flagEnv), with what each does.
 	env []envVar
+	// noEnv: the flags are another program's (mtail's), so no SLUICE_<FLAG>
+	// variable sets them.
+	noEnv bool
 	// setup defines the command's flags on fs and returns what runs once
 	// they are parsed.
 	setup func(fs *flag.FlagSet) func(stdout, stderr io.Writer) int
@@ -125,6 +128,7 @@ var commands = []*command{
 			}
 		},
 	},
+	mtailCommand, // mtail.go
 }
 
 func lookup(name string) *command {
@@ -169,7 +173,7 @@ func writeHelp(w io.Writer, c *command) {
 			writeFlag(w, f)
 		}
 	}
-	if env := append(flagEnv(fs), c.env...); len(env) > 0 {
+	if env := append(c.flagEnv(fs), c.env...); len(env) > 0 {
 		fmt.Fprint(w, "\nEnvironment:\n")
 		var rows [][2]string
 		for _, v := range env {
@@ -217,6 +221,13 @@ func writeFlag(w io.Writer, f *flag.Flag) {
 
 // flagEnv lists the variables that set fs's flags: SLUICE_<FLAG>, with -
 // as _, and SLUICE_CONFIG for -c.
+func (c *command) flagEnv(fs *flag.FlagSet) []envVar {
+	if c.noEnv {
+		return nil
+	}
+	return flagEnv(fs)
+}
+
 func flagEnv(fs *flag.FlagSet) []envVar {
 	var env []envVar
 	fs.VisitAll(func(f *flag.Flag) {

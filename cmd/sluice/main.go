@@ -77,7 +77,7 @@ func help(args []string, stdout, stderr io.Writer) int {
 // ends with the returned exit code (0 after --help, which prints the
 // command's help on stdout).
 func parse(c *command, fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
-	for _, v := range flagEnv(fs) {
+	for _, v := range c.flagEnv(fs) {
 		if s, ok := os.LookupEnv(v.name); ok {
 			if err := fs.Set(v.flag, s); err != nil {
 				fmt.Fprintf(fs.Output(), "sluice %s: invalid %s=%q: %v\n", c.name, v.name, s, err)

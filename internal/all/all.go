@@ -25,6 +25,9 @@ import (
 	_ "github.com/sluice-log/sluice/internal/source/websocket"
 	_ "github.com/sluice-log/sluice/internal/transform/filter"
 	_ "github.com/sluice-log/sluice/internal/transform/parse"
+	_ "github.com/sluice-log/sluice/internal/transform/redact"
 	_ "github.com/sluice-log/sluice/internal/transform/route"
+	_ "github.com/sluice-log/sluice/internal/transform/sample"
 	_ "github.com/sluice-log/sluice/internal/transform/set"
+	_ "github.com/sluice-log/sluice/internal/transform/throttle"
 )

@@ -114,7 +114,8 @@ func Run(o RunOptions) int {
 			return ExitRuntime
 		}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	_, userGOGC := os.LookupEnv("GOGC")
+	if !userGOGC {
 		// Events are short-lived and allocated in bulk: collecting at 2x the
 		// live heap instead of 1x halves the GC work of a busy pipeline for
 		// a few MB of memory (bench/run.sh: 2.0 s -> 1.3 s per GiB).
@@ -134,6 +135,15 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	if !userGOGC {
+		r.store.OnGrowth(tuneGC())
+	}
+	// Idle series expire on a timer too, not only at a scrape, so their
+	// memory is released when nothing scrapes.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); r.store.RunSweeper(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
 	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
 		MetricsStore: r.store}

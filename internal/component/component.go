@@ -83,6 +83,11 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// ReadOnly is implemented by sinks that never change the events of a batch
+// (metrics rules): the pipeline hands every such consumer of an output the
+// same events instead of a deep copy each.
+type ReadOnly interface{ ReadOnlyEvents() }
+
 // Outputter is implemented by transforms with named outputs (route).
 type Outputter interface {
 	Outputs() []string
