@@ -1,0 +1,201 @@
+// Package otlp maps OpenTelemetry log records (pdata's plog) onto sluice's
+// events and back, in the one documented way (docs/components/
+// source-opentelemetry.md) that the opentelemetry source and sink share, so
+// that a record read by the source and written by the sink arrives equal.
+//
+// A record becomes one event: its body is the message (a structured body
+// also stays whole in the body field), its time the timestamp, the
+// resource's host.name the host, and everything else lives in a few fixed
+// fields: resource, scope, attributes, severity_number, severity_text,
+// trace_id, span_id, trace_flags, observed_timestamp, event_name.
+package otlp
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/sluice-log/sluice/internal/event"
+)
+
+// Field names of the mapping.
+const (
+	FieldResource   = "resource"
+	FieldScope      = "scope"
+	FieldAttributes = "attributes"
+	FieldSevNumber  = "severity_number"
+	FieldSevText    = "severity_text"
+	FieldTraceID    = "trace_id"
+	FieldSpanID     = "span_id"
+	FieldFlags      = "trace_flags"
+	FieldObserved   = "observed_timestamp"
+	FieldEventName  = "event_name"
+	FieldBody       = "body"
+
+	scopeName    = "name"
+	scopeVersion = "version"
+	hostName     = "host.name"
+)
+
+// reserved are the top-level fields the mapping owns; the sink turns any
+// other field into a log attribute.
+var reserved = map[string]bool{
+	FieldResource: true, FieldScope: true, FieldAttributes: true, FieldSevNumber: true,
+	FieldSevText: true, FieldTraceID: true, FieldSpanID: true, FieldFlags: true,
+	FieldObserved: true, FieldEventName: true, FieldBody: true,
+}
+
+// Decoder turns plog.Logs into events.
+type Decoder struct {
+	// Stream is set on every event.
+	Stream string
+}
+
+// Count returns the number of log records in ld.
+func Count(ld plog.Logs) int { return ld.LogRecordCount() }
+
+// Append appends one event per log record of ld to dst; now stands in for
+// records that carry neither time nor observed time.
+func (d *Decoder) Append(dst []event.Event, ld plog.Logs, now time.Time) []event.Event {
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		res := rl.Resource().Attributes()
+		var resVal event.Value
+		host := ""
+		if res.Len() > 0 {
+			resVal = event.Object(mapFields(res))
+			if h, ok := res.Get(hostName); ok && h.Type() == pcommon.ValueTypeStr {
+				host = h.Str()
+			}
+		}
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			scopeVal := scopeValue(sl.Scope())
+			lrs := sl.LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				dst = append(dst, d.record(lrs.At(k), resVal, scopeVal, host, now))
+			}
+		}
+	}
+	return dst
+}
+
+func scopeValue(s pcommon.InstrumentationScope) event.Value {
+	var f event.Fields
+	if s.Name() != "" {
+		f = append(f, event.Field{Key: scopeName, Value: event.String(s.Name())})
+	}
+	if s.Version() != "" {
+		f = append(f, event.Field{Key: scopeVersion, Value: event.String(s.Version())})
+	}
+	if s.Attributes().Len() > 0 {
+		f = append(f, event.Field{Key: FieldAttributes, Value: event.Object(mapFields(s.Attributes()))})
+	}
+	if f == nil {
+		return event.Null()
+	}
+	return event.Object(f)
+}
+
+func (d *Decoder) record(lr plog.LogRecord, res, scope event.Value, host string, now time.Time) event.Event {
+	e := event.Event{Host: host, Stream: d.Stream}
+	// Resource and scope values are shared by the events of one group:
+	// event values are never modified in place (Clone copies), so sharing
+	// is safe and saves an allocation per event.
+	n := 2
+	if lr.Attributes().Len() > 0 {
+		n++
+	}
+	e.Fields = make(event.Fields, 0, n+6)
+	if res.Kind() != event.KindNull {
+		e.Fields = append(e.Fields, event.Field{Key: FieldResource, Value: res})
+	}
+	if scope.Kind() != event.KindNull {
+		e.Fields = append(e.Fields, event.Field{Key: FieldScope, Value: scope})
+	}
+	if lr.Attributes().Len() > 0 {
+		e.Fields = append(e.Fields, event.Field{Key: FieldAttributes, Value: event.Object(mapFields(lr.Attributes()))})
+	}
+	if sn := lr.SeverityNumber(); sn != 0 {
+		e.Fields = append(e.Fields, event.Field{Key: FieldSevNumber, Value: event.Int(int64(sn))})
+	}
+	if st := lr.SeverityText(); st != "" {
+		e.Fields = append(e.Fields, event.Field{Key: FieldSevText, Value: event.String(st)})
+	}
+	if tid := lr.TraceID(); !tid.IsEmpty() {
+		e.Fields = append(e.Fields, event.Field{Key: FieldTraceID, Value: event.String(hex.EncodeToString(tid[:]))})
+	}
+	if sid := lr.SpanID(); !sid.IsEmpty() {
+		e.Fields = append(e.Fields, event.Field{Key: FieldSpanID, Value: event.String(hex.EncodeToString(sid[:]))})
+	}
+	if fl := lr.Flags(); fl != 0 {
+		e.Fields = append(e.Fields, event.Field{Key: FieldFlags, Value: event.Int(int64(fl))})
+	}
+	obs := lr.ObservedTimestamp()
+	if obs != 0 {
+		e.Fields = append(e.Fields, event.Field{Key: FieldObserved, Value: event.Time(obs.AsTime())})
+	}
+	if en := lr.EventName(); en != "" {
+		e.Fields = append(e.Fields, event.Field{Key: FieldEventName, Value: event.String(en)})
+	}
+	switch ts := lr.Timestamp(); {
+	case ts != 0:
+		e.Timestamp = ts.AsTime()
+	case obs != 0:
+		e.Timestamp = obs.AsTime()
+	default:
+		e.Timestamp = now
+	}
+	body := lr.Body()
+	switch body.Type() {
+	case pcommon.ValueTypeStr:
+		e.Message = []byte(body.Str())
+	case pcommon.ValueTypeEmpty:
+	default:
+		v := value(body)
+		e.Message = v.AppendJSON(nil)
+		e.Fields = append(e.Fields, event.Field{Key: FieldBody, Value: v})
+	}
+	return e
+}
+
+func mapFields(m pcommon.Map) event.Fields {
+	f := make(event.Fields, 0, m.Len())
+	m.Range(func(k string, v pcommon.Value) bool {
+		f = append(f, event.Field{Key: k, Value: value(v)})
+		return true
+	})
+	return f
+}
+
+// value converts an OTLP AnyValue. Bytes have no kind of their own in
+// sluice: they become their standard base64 text, as in OTLP/JSON.
+func value(v pcommon.Value) event.Value {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return event.String(v.Str())
+	case pcommon.ValueTypeInt:
+		return event.Int(v.Int())
+	case pcommon.ValueTypeDouble:
+		return event.Float(v.Double())
+	case pcommon.ValueTypeBool:
+		return event.Bool(v.Bool())
+	case pcommon.ValueTypeBytes:
+		return event.String(base64.StdEncoding.EncodeToString(v.Bytes().AsRaw()))
+	case pcommon.ValueTypeMap:
+		return event.Object(mapFields(v.Map()))
+	case pcommon.ValueTypeSlice:
+		s := v.Slice()
+		a := make([]event.Value, s.Len())
+		for i := range a {
+			a[i] = value(s.At(i))
+		}
+		return event.Array(a)
+	}
+	return event.Null()
+}
