@@ -18,6 +18,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"google.golang.org/grpc"
 
@@ -49,8 +50,8 @@ type Source struct {
 	held     listener.Held[*sockets]
 	dec      otlp.Decoder
 
-	badReqs  interface{ Inc() }
-	rejected interface{ Add(float64) }
+	badReqs  prometheus.Counter
+	rejected prometheus.Counter
 }
 
 // sockets are the two listeners Start opens; either may be nil.
