@@ -60,6 +60,7 @@ func Count(ld plog.Logs) int { return ld.LogRecordCount() }
 // Append appends one event per log record of ld to dst; now stands in for
 // records that carry neither time nor observed time.
 func (d *Decoder) Append(dst []event.Event, ld plog.Logs, now time.Time) []event.Event {
+	var sl slab
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -67,25 +68,25 @@ func (d *Decoder) Append(dst []event.Event, ld plog.Logs, now time.Time) []event
 		var resVal event.Value
 		host := ""
 		if res.Len() > 0 {
-			resVal = event.Object(mapFields(res))
+			resVal = event.Object(sl.mapFields(res))
 			if h, ok := res.Get(hostName); ok && h.Type() == pcommon.ValueTypeStr {
 				host = h.Str()
 			}
 		}
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
-			sl := sls.At(j)
-			scopeVal := scopeValue(sl.Scope())
-			lrs := sl.LogRecords()
+			scope := sls.At(j)
+			scopeVal := sl.scopeValue(scope.Scope())
+			lrs := scope.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				dst = append(dst, d.record(lrs.At(k), resVal, scopeVal, host, now))
+				dst = append(dst, d.record(&sl, lrs.At(k), resVal, scopeVal, host, now))
 			}
 		}
 	}
 	return dst
 }
 
-func scopeValue(s pcommon.InstrumentationScope) event.Value {
+func (sl *slab) scopeValue(s pcommon.InstrumentationScope) event.Value {
 	var f event.Fields
 	if s.Name() != "" {
 		f = append(f, event.Field{Key: scopeName, Value: event.String(s.Name())})
@@ -94,7 +95,7 @@ func scopeValue(s pcommon.InstrumentationScope) event.Value {
 		f = append(f, event.Field{Key: scopeVersion, Value: event.String(s.Version())})
 	}
 	if s.Attributes().Len() > 0 {
-		f = append(f, event.Field{Key: FieldAttributes, Value: event.Object(mapFields(s.Attributes()))})
+		f = append(f, event.Field{Key: FieldAttributes, Value: event.Object(sl.mapFields(s.Attributes()))})
 	}
 	if f == nil {
 		return event.Null()
@@ -102,16 +103,12 @@ func scopeValue(s pcommon.InstrumentationScope) event.Value {
 	return event.Object(f)
 }
 
-func (d *Decoder) record(lr plog.LogRecord, res, scope event.Value, host string, now time.Time) event.Event {
+func (d *Decoder) record(sl *slab, lr plog.LogRecord, res, scope event.Value, host string, now time.Time) event.Event {
 	e := event.Event{Host: host, Stream: d.Stream}
 	// Resource and scope values are shared by the events of one group:
 	// event values are never modified in place (Clone copies), so sharing
 	// is safe and saves an allocation per event.
-	n := 2
-	if lr.Attributes().Len() > 0 {
-		n++
-	}
-	e.Fields = make(event.Fields, 0, n+6)
+	e.Fields = sl.fields(fieldCount(lr, res, scope))
 	if res.Kind() != event.KindNull {
 		e.Fields = append(e.Fields, event.Field{Key: FieldResource, Value: res})
 	}
@@ -119,7 +116,7 @@ func (d *Decoder) record(lr plog.LogRecord, res, scope event.Value, host string,
 		e.Fields = append(e.Fields, event.Field{Key: FieldScope, Value: scope})
 	}
 	if lr.Attributes().Len() > 0 {
-		e.Fields = append(e.Fields, event.Field{Key: FieldAttributes, Value: event.Object(mapFields(lr.Attributes()))})
+		e.Fields = append(e.Fields, event.Field{Key: FieldAttributes, Value: event.Object(sl.mapFields(lr.Attributes()))})
 	}
 	if sn := lr.SeverityNumber(); sn != 0 {
 		e.Fields = append(e.Fields, event.Field{Key: FieldSevNumber, Value: event.Int(int64(sn))})
@@ -154,20 +151,66 @@ func (d *Decoder) record(lr plog.LogRecord, res, scope event.Value, host string,
 	body := lr.Body()
 	switch body.Type() {
 	case pcommon.ValueTypeStr:
-		e.Message = []byte(body.Str())
+		e.Message = sl.bytes(body.Str())
 	case pcommon.ValueTypeEmpty:
 	default:
-		v := value(body)
+		v := sl.value(body)
 		e.Message = v.AppendJSON(nil)
 		e.Fields = append(e.Fields, event.Field{Key: FieldBody, Value: v})
 	}
 	return e
 }
 
-func mapFields(m pcommon.Map) event.Fields {
-	f := make(event.Fields, 0, m.Len())
+// fieldCount is how many fields record will fill.
+func fieldCount(lr plog.LogRecord, res, scope event.Value) int {
+	n := 0
+	for _, b := range [...]bool{res.Kind() != event.KindNull, scope.Kind() != event.KindNull,
+		lr.Attributes().Len() > 0, lr.SeverityNumber() != 0, lr.SeverityText() != "",
+		!lr.TraceID().IsEmpty(), !lr.SpanID().IsEmpty(), lr.Flags() != 0,
+		lr.ObservedTimestamp() != 0, lr.EventName() != "",
+		lr.Body().Type() != pcommon.ValueTypeStr && lr.Body().Type() != pcommon.ValueTypeEmpty} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// slab hands out the fields and message bytes of one request's events
+// from a few shared arrays instead of several allocations per event.
+// Each piece is capped (three-index slices), so a transform that appends
+// to an event's fields reallocates instead of writing into a neighbour's;
+// message bytes are never written after emit.
+type slab struct {
+	f event.Fields
+	b []byte
+}
+
+func (sl *slab) fields(n int) event.Fields {
+	if cap(sl.f)-len(sl.f) < n {
+		sl.f = make(event.Fields, 0, max(n, 512))
+	}
+	i := len(sl.f)
+	sl.f = sl.f[:i+n]
+	return sl.f[i : i : i+n]
+}
+
+func (sl *slab) bytes(s string) []byte {
+	if len(s) > 4096 {
+		return []byte(s)
+	}
+	if cap(sl.b)-len(sl.b) < len(s) {
+		sl.b = make([]byte, 0, 32<<10)
+	}
+	i := len(sl.b)
+	sl.b = append(sl.b, s...)
+	return sl.b[i:len(sl.b):len(sl.b)]
+}
+
+func (sl *slab) mapFields(m pcommon.Map) event.Fields {
+	f := sl.fields(m.Len())
 	m.Range(func(k string, v pcommon.Value) bool {
-		f = append(f, event.Field{Key: k, Value: value(v)})
+		f = append(f, event.Field{Key: k, Value: sl.value(v)})
 		return true
 	})
 	return f
@@ -175,7 +218,7 @@ func mapFields(m pcommon.Map) event.Fields {
 
 // value converts an OTLP AnyValue. Bytes have no kind of their own in
 // sluice: they become their standard base64 text, as in OTLP/JSON.
-func value(v pcommon.Value) event.Value {
+func (sl *slab) value(v pcommon.Value) event.Value {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		return event.String(v.Str())
@@ -188,12 +231,12 @@ func value(v pcommon.Value) event.Value {
 	case pcommon.ValueTypeBytes:
 		return event.String(base64.StdEncoding.EncodeToString(v.Bytes().AsRaw()))
 	case pcommon.ValueTypeMap:
-		return event.Object(mapFields(v.Map()))
+		return event.Object(sl.mapFields(v.Map()))
 	case pcommon.ValueTypeSlice:
 		s := v.Slice()
 		a := make([]event.Value, s.Len())
 		for i := range a {
-			a[i] = value(s.At(i))
+			a[i] = sl.value(s.At(i))
 		}
 		return event.Array(a)
 	}
