@@ -40,14 +40,6 @@ const (
 	hostName     = "host.name"
 )
 
-// reserved are the top-level fields the mapping owns; the sink turns any
-// other field into a log attribute.
-var reserved = map[string]bool{
-	FieldResource: true, FieldScope: true, FieldAttributes: true, FieldSevNumber: true,
-	FieldSevText: true, FieldTraceID: true, FieldSpanID: true, FieldFlags: true,
-	FieldObserved: true, FieldEventName: true, FieldBody: true,
-}
-
 // Decoder turns plog.Logs into events.
 type Decoder struct {
 	// Stream is set on every event.

@@ -28,7 +28,7 @@ const (
 
 type httpServer struct {
 	srv  *http.Server
-	done chan error
+	done chan struct{} // closed when Serve returned
 }
 
 func (s *Source) serveHTTP(ctx context.Context, h *handler, ln net.Listener, done chan error) *httpServer {
@@ -36,15 +36,12 @@ func (s *Source) serveHTTP(ctx context.Context, h *handler, ln net.Listener, don
 	mux.Handle(s.cfg.Path, h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: listener.BaseContext(ctx)}
-	hs := &httpServer{srv: srv, done: make(chan error, 1)}
+	hs := &httpServer{srv: srv, done: make(chan struct{})}
 	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			hs.done <- nil
-			return
+		defer close(hs.done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			done <- fmt.Errorf("http: %w", err)
 		}
-		hs.done <- err
-		done <- fmt.Errorf("http: %w", err)
 	}()
 	return hs
 }
@@ -149,7 +146,7 @@ func (s *Source) readBody(buf *bytes.Buffer, r *http.Request) (int, error) {
 		if err != nil {
 			return readStatus(err, limit)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }()
 		in = zr
 	default:
 		return http.StatusUnsupportedMediaType, fmt.Errorf("content encoding %q: use gzip or none", enc)
