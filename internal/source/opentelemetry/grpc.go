@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // clients may gzip their requests
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
 	"github.com/sluice-log/sluice/internal/api"
@@ -24,7 +25,7 @@ type grpcLogs struct {
 }
 
 func (s *Source) serveGRPC(h *handler, ln net.Listener, done chan error) *grpc.Server {
-	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodySize))}
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.cfg.MaxBodySize)), grpc.StatsHandler(&badCalls{s: s})}
 	if s.tls != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls)))
 	}
@@ -36,6 +37,29 @@ func (s *Source) serveGRPC(h *handler, ln net.Listener, done chan error) *grpc.S
 		}
 	}()
 	return gs
+}
+
+// badCalls counts calls that gRPC itself refused before Export saw them:
+// a message that does not decode or is over max_body_size.
+type badCalls struct{ s *Source }
+
+func (b *badCalls) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (b *badCalls) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (b *badCalls) HandleConn(context.Context, stats.ConnStats) {}
+
+func (b *badCalls) HandleRPC(_ context.Context, rs stats.RPCStats) {
+	end, ok := rs.(*stats.End)
+	if !ok || end.Error == nil {
+		return
+	}
+	switch status.Code(end.Error) {
+	case codes.Internal, codes.InvalidArgument, codes.ResourceExhausted, codes.Unimplemented:
+		b.s.badReqs.Inc()
+		b.s.deps.Metrics.Errors.Inc()
+		b.s.deps.Logger.Warn("refusing OTLP/gRPC call", "error", end.Error)
+	}
 }
 
 // stopGRPC lets the calls in flight finish for up to grace, then ends them.
