@@ -24,7 +24,8 @@ import (
 // The round trip against real OpenTelemetry code: the official Go SDK's
 // OTLP log exporters (otlploghttp, otlploggrpc; test/otelcol/cmd/otelsend)
 // send internal/otlp/testdata/records.json to sluice's opentelemetry
-// source; sluice's opentelemetry sink sends to an OpenTelemetry Collector
+// source; two opentelemetry sinks (protocol http and grpc) send to an
+// OpenTelemetry Collector
 // built from its Go modules (test/otelcol: otlp receiver, an exporter
 // writing OTLP/JSON lines); what the collector wrote must equal what was
 // sent, record by record.
@@ -144,20 +145,21 @@ func TestRoundTripThroughCollector(t *testing.T) {
 	peers := otelPeers(t)
 	bin := sluiceBin(t)
 	dir := t.TempDir()
-	colPort, httpPort, grpcPort := freePort(t), freePort(t), freePort(t)
+	colPort, colGRPCPort, httpPort, grpcPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	out := filepath.Join(dir, "collector.jsonl")
 	colCfg := filepath.Join(dir, "otelcol.yaml")
 	writeFile(t, colCfg, fmt.Sprintf(`receivers:
   otlp:
     protocols:
       http: { endpoint: "127.0.0.1:%d" }
+      grpc: { endpoint: "127.0.0.1:%d" }
 exporters:
   jsonfile: { path: %q }
 service:
   telemetry: { metrics: { level: none } }
   pipelines:
     logs: { receivers: [otlp], exporters: [jsonfile] }
-`, colPort, out))
+`, colPort, colGRPCPort, out))
 	startProc(t, filepath.Join(peers, "otelcol-sluice"), "--config", colCfg)
 	sluiceCfg := filepath.Join(dir, "sluice.yaml")
 	writeFile(t, sluiceCfg, fmt.Sprintf(`data_dir: %q
@@ -172,9 +174,15 @@ sinks:
     type: opentelemetry
     inputs: [otel]
     url: http://127.0.0.1:%d
-`, dir, httpPort, grpcPort, colPort))
+  collector_grpc:
+    type: opentelemetry
+    inputs: [otel]
+    protocol: grpc
+    url: http://127.0.0.1:%d
+`, dir, httpPort, grpcPort, colPort, colGRPCPort))
 	startProc(t, bin, "run", "-c", sluiceCfg)
 	waitListening(t, colPort)
+	waitListening(t, colGRPCPort)
 	waitListening(t, httpPort)
 	waitListening(t, grpcPort)
 
@@ -187,12 +195,14 @@ sinks:
 		var got []string
 		testutil.WaitFor(t, 30*time.Second, "the collector to write every record", func() bool {
 			got = canonical(t, readCollector(t, out))
-			return len(got) >= (i+1)*len(want)
+			return len(got) >= 2*(i+1)*len(want)
 		})
-		// The SDK sends each record in its own request (simple processor),
-		// so compare as sets of whole records.
+		// Each record reaches the collector twice, through the sink over
+		// OTLP/HTTP and the one over OTLP/gRPC. The SDK sends each record
+		// in its own request (simple processor), so compare as sorted
+		// lists of whole records.
 		var wantAll []string
-		for range i + 1 {
+		for range 2 * (i + 1) {
 			wantAll = append(wantAll, want...)
 		}
 		slices.Sort(wantAll)

@@ -13,10 +13,14 @@ import (
 // Config configures the opentelemetry sink.
 type Config struct {
 	// URL of the OTLP/HTTP logs endpoint, http:// or https://. A URL
-	// without a path gets /v1/logs, so http://collector:4318 works.
-	// Required.
+	// without a path gets /v1/logs, so http://collector:4318 works. With
+	// protocol grpc only its host:port and scheme count
+	// (http://collector:4317). Required.
 	URL config.URL `yaml:"url"`
-	// Headers are added to every request.
+	// Protocol is http (OTLP/HTTP protobuf, default) or grpc (OTLP/gRPC
+	// to the URL's host:port; https means TLS).
+	Protocol string `yaml:"protocol"`
+	// Headers are added to every request (gRPC: as metadata).
 	Headers map[string]string `yaml:"headers"`
 	// Token sets "Authorization: Bearer <token>". Never printed or logged.
 	Token config.Secret `yaml:"token"`
@@ -33,6 +37,7 @@ type Config struct {
 
 // Defaults sets the documented defaults.
 func (c *Config) Defaults() {
+	c.Protocol = "http"
 	c.Compression = "gzip"
 	c.Timeout = config.Duration(30 * time.Second)
 }
@@ -57,6 +62,9 @@ func (c *Config) Validate() error {
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/v1/logs"
+	}
+	if c.Protocol != "http" && c.Protocol != "grpc" {
+		return fmt.Errorf("unknown protocol %q (use http or grpc)", c.Protocol)
 	}
 	if c.Compression != "none" && c.Compression != "gzip" {
 		return fmt.Errorf("unknown compression %q (use gzip or none)", c.Compression)

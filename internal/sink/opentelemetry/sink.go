@@ -1,6 +1,7 @@
 // Package opentelemetry implements the opentelemetry sink: each batch is
-// one OTLP/HTTP protobuf request (ExportLogsServiceRequest), its records
-// grouped by resource and scope, gzipped by default.
+// one OTLP/HTTP protobuf request (ExportLogsServiceRequest), or one
+// OTLP/gRPC Export call with protocol: grpc, its records grouped by
+// resource and scope, gzipped by default.
 //
 // Events map onto records as internal/otlp documents, the reverse of the
 // opentelemetry source, so OTLP passes through sluice unchanged. Answers
@@ -8,7 +9,7 @@
 // success's rejected records counted and logged (OTLP does not say which
 // ones, so they cannot be retried or dead-lettered one by one); 429, 502,
 // 503 and 504 and connection errors are transient and honour Retry-After;
-// every other answer rejects the batch.
+// every other answer rejects the batch (gRPC: see grpcOutcome).
 package opentelemetry
 
 import (
@@ -43,6 +44,7 @@ const maxResponse = 64 << 10
 type Sink struct {
 	req       httpout.Request
 	client    *httpout.Client
+	grpc      *grpcSender // instead of client, with protocol: grpc
 	payload   *httpout.Payload
 	enc       otlp.Encoder
 	deps      component.Deps
@@ -84,6 +86,11 @@ func New(cfg *Config, d component.Deps) (component.Sink, error) {
 		payload: payload,
 		deps:    d,
 	}
+	if cfg.Protocol == "grpc" {
+		if s.grpc, err = newGRPCSender(cfg, tc); err != nil {
+			return nil, fmt.Errorf("creating opentelemetry sink: %w", err)
+		}
+	}
 	if d.Metrics != nil {
 		s.rejected = d.Metrics.Counter("opentelemetry_rejected_log_records_total",
 			"Log records the OTLP receiver reported rejected in a partial success.", nil)
@@ -102,6 +109,14 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 	req := plogotlp.NewExportRequestFromLogs(s.enc.Encode(b.Events))
 	if s.enc.Invalid > 0 && s.badIDs != nil {
 		s.badIDs.Add(float64(s.enc.Invalid))
+	}
+	if s.grpc != nil {
+		resp, err := s.grpc.send(ctx, req)
+		if err != nil {
+			return fmt.Errorf("sending %d events: %w", len(b.Events), err)
+		}
+		s.countPartial(resp.PartialSuccess(), len(b.Events))
+		return nil
 	}
 	raw, err := req.MarshalProto()
 	if err != nil {
@@ -156,7 +171,10 @@ func (s *Sink) partial(resp *httpout.Response, n int) {
 		s.deps.Logger.Debug("OTLP response not understood; taking the batch as delivered", "error", err)
 		return
 	}
-	ps := er.PartialSuccess()
+	s.countPartial(er.PartialSuccess(), n)
+}
+
+func (s *Sink) countPartial(ps plogotlp.ExportPartialSuccess, n int) {
 	if ps.RejectedLogRecords() <= 0 && ps.ErrorMessage() == "" {
 		return
 	}
@@ -169,7 +187,12 @@ func (s *Sink) partial(resp *httpout.Response, n int) {
 
 // Close releases idle connections. It is idempotent.
 func (s *Sink) Close(context.Context) error {
-	s.closeOnce.Do(s.client.Close)
+	s.closeOnce.Do(func() {
+		s.client.Close()
+		if s.grpc != nil {
+			s.grpc.close()
+		}
+	})
 	return nil
 }
 
