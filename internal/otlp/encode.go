@@ -94,13 +94,16 @@ func (c *Encoder) record(lr plog.LogRecord, e *event.Event) {
 	}
 	hasBody := false
 	attrs := lr.Attributes()
+	if n := attrCount(e.Fields); n > 0 {
+		attrs.EnsureCapacity(n)
+	}
 	for _, f := range e.Fields {
 		v := f.Value
 		switch f.Key {
 		case FieldResource, FieldScope:
 		case FieldAttributes:
 			if v.Kind() == event.KindObject {
-				putFields(attrs, v.Fields())
+				putAll(attrs, v.Fields())
 			} else {
 				setValue(attrs.PutEmpty(f.Key), v)
 			}
@@ -148,6 +151,23 @@ func (c *Encoder) record(lr plog.LogRecord, e *event.Event) {
 	}
 }
 
+// attrCount is how many attributes the fields of an event make, so the
+// record's attribute map is sized once.
+func attrCount(f event.Fields) int {
+	n := 0
+	for _, fl := range f {
+		switch fl.Key {
+		case FieldResource, FieldScope, FieldSevNumber, FieldSevText, FieldTraceID, FieldSpanID,
+			FieldFlags, FieldObserved, FieldEventName, FieldBody:
+		case FieldAttributes:
+			n += max(len(fl.Value.Fields()), 1)
+		default:
+			n++
+		}
+	}
+	return n
+}
+
 // decodeID decodes hex s into dst, which it must fill exactly.
 func decodeID(dst []byte, s string) bool {
 	if len(s) != 2*len(dst) {
@@ -159,6 +179,10 @@ func decodeID(dst []byte, s string) bool {
 
 func putFields(m pcommon.Map, f event.Fields) {
 	m.EnsureCapacity(m.Len() + len(f))
+	putAll(m, f)
+}
+
+func putAll(m pcommon.Map, f event.Fields) {
 	for _, fl := range f {
 		setValue(m.PutEmpty(fl.Key), fl.Value)
 	}
