@@ -463,6 +463,20 @@ for p in syslog-ng loggen nginx systemd-journal-remote journalctl rsyslogd prome
   fi
 done
 
+# The OpenTelemetry Collector and SDK sender of the OTLP round trip, built
+# from their Go modules by test/otelcol/build.sh into a cache keyed by that
+# module's sources (a minute cold, instant warm).
+peer_otelcol() {
+  local dir
+  command -v go >/dev/null 2>&1 || { missing "go, to build test/otelcol"; return; }
+  if dir=$(bash "$(dirname "$0")/../test/otelcol/build.sh"); then
+    say "test collector and otelsend in $dir"
+  else
+    missing "the test collector (test/otelcol/build.sh failed)"
+  fi
+}
+peer_otelcol
+
 if [ ${#failures[@]} -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then
     warn "CI=true: missing test dependencies are an error"
