@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,6 +78,14 @@ type Set struct {
 	lastGC  time.Time
 	obs     []prometheus.Observer
 	gcEvery time.Duration
+	// view is what scrapes read, so that they never wait for a Feed
+	// held up by busy programs.
+	view atomic.Pointer[view]
+}
+
+type view struct {
+	cfg   SetConfig
+	progs []*mtail.Program
 }
 
 // Apply loads the programs of cfg into the set id, creating it: a program
@@ -109,6 +118,7 @@ func (h *Host) Apply(id string, cfg SetConfig, first bool) (*Set, error) {
 			s.obs[i] = h.dur.WithLabelValues(p.Name)
 		}
 	}
+	s.view.Store(&view{cfg: cfg, progs: progs})
 	return s, err
 }
 
@@ -220,9 +230,10 @@ func (s *Set) Feed(n int, line func(i int) ([]byte, string)) {
 
 // Programs returns the set's current programs.
 func (s *Set) Programs() []*mtail.Program {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.progs
+	if v := s.view.Load(); v != nil {
+		return v.progs
+	}
+	return nil
 }
 
 // Retain drops the sets whose id keep does not report, after a reload
@@ -265,10 +276,12 @@ func (c *programsCollector) Describe(chan<- *prometheus.Desc) {}
 
 func (c *programsCollector) Collect(ch chan<- prometheus.Metric) {
 	(*Host)(c).each(func(s *Set) {
-		s.mu.Lock()
-		cfg, progs := s.cfg, s.progs
-		s.mu.Unlock()
-		col := &mtail.Collector{Programs: func() []*mtail.Program { return progs }, EmitProgLabel: cfg.EmitProgLabel, EmitTimestamp: cfg.EmitTimestamp}
+		v := s.view.Load()
+		if v == nil {
+			return
+		}
+		col := &mtail.Collector{Programs: func() []*mtail.Program { return v.progs }, EmitProgLabel: v.cfg.EmitProgLabel,
+			EmitTimestamp: v.cfg.EmitTimestamp}
 		col.Collect(ch)
 	})
 }
