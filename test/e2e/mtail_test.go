@@ -79,7 +79,7 @@ metrics:
 	if got := metric(t, api, `sluice_mtail_lines_total{prog="sshd.mtail"}`); got != 4 {
 		t.Errorf("sluice_mtail_lines_total = %v, want 4", got)
 	}
-	if got := metric(t, api, `sluice_mtail_chunk_processing_seconds_count{prog="lines.mtail"}`); got < 1 {
+	if got := metric(t, api, `sluice_mtail_line_processing_seconds_count{prog="lines.mtail"}`); got < 1 {
 		t.Errorf("no processing-time observation for lines.mtail")
 	}
 

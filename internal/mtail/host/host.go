@@ -35,9 +35,9 @@ type Host struct {
 // NewHost returns a Host with no programs.
 func NewHost() *Host {
 	return &Host{sets: map[string]*Set{},
-		dur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sluice_mtail_chunk_processing_seconds",
-			Help:    "Time an mtail program took over one chunk of lines (up to 16 KiB of one sink write); divide its _sum by sluice_mtail_lines_total for the time per line.",
-			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10)}, []string{"prog"}),
+		dur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sluice_mtail_line_processing_seconds",
+			Help:    "Time an mtail program took per line, averaged over each chunk of lines it ran over (one observation per chunk of up to 16 KiB of one sink write).",
+			Buckets: prometheus.ExponentialBuckets(1e-7, 4, 10)}, []string{"prog"}),
 		loads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_mtail_program_loads_total",
 			Help: "Times an mtail program was compiled and loaded (at start, and at a reload that changed it)."}, []string{"prog"}),
 		errors: prometheus.NewDesc("sluice_mtail_runtime_errors_total",
@@ -212,7 +212,11 @@ func (s *Set) Feed(n int, line func(i int) ([]byte, string)) {
 	}
 	if s.fd == nil {
 		obs := s.obs
-		s.fd = mtail.NewObservedFeeder(s.progs, func(i, _ int, d time.Duration) { obs[i].Observe(d.Seconds()) })
+		s.fd = mtail.NewObservedFeeder(s.progs, func(i, lines int, d time.Duration) {
+			if lines > 0 {
+				obs[i].Observe(d.Seconds() / float64(lines))
+			}
+		})
 	}
 	for i := range n {
 		b, name := line(i)

@@ -202,7 +202,7 @@ func TestSelfMetrics(t *testing.T) {
 			t.Errorf("missing %s in\n%s", want, self)
 		}
 	}
-	if !strings.Contains(self, `sluice_mtail_chunk_processing_seconds{prog="n.mtail"}`) {
+	if !strings.Contains(self, `sluice_mtail_line_processing_seconds{prog="n.mtail"}`) {
 		t.Errorf("no processing-time histogram in\n%s", self)
 	}
 }
