@@ -112,6 +112,11 @@ func TestFilenameAndProgLabel(t *testing.T) {
 			t.Errorf("%s = %q, want 1", want, got)
 		}
 	}
+	// A reload without the section drops its programs' metrics.
+	h.Retain(func(id string) bool { return id != "metrics.mtail" })
+	if got := value(t, h, `by_file{f="app"}`); got != "" {
+		t.Errorf("after Retain without the section: %q, want nothing", got)
+	}
 }
 
 // TestReloadKeepsUnchanged: applying the set again after one program
