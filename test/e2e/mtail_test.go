@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -208,7 +207,18 @@ metrics:
 			t.Errorf("%s: exit %d, output:\n%s\nwant exit 1 and bad.mtail:3:3", args[0], code, out)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
-		t.Log("data dir created before the config check (harmless)")
+	// A rule named mtail would take the section's ID.
+	writeFile(t, cfg, fmt.Sprintf(`
+data_dir: %s/data
+sources:
+  in: { type: stdin }
+metrics:
+  rules:
+    - { name: mtail, type: counter, inputs: [ in ] }
+  mtail: { programs: %q, inputs: [ in ] }
+`, dir, filepath.Join(progs, "good.mtail")))
+	out, err := exec.Command(bin, "validate", "-c", cfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "a rule named mtail would have the ID of the metrics.mtail section") {
+		t.Errorf("rule named mtail: %v\n%s", err, out)
 	}
 }
