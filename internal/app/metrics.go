@@ -82,7 +82,7 @@ func (r *runner) reloadMtail(cfg *config.Config) {
 		}
 		ids[c.ID] = true
 		log := r.log.With("component", c.Name())
-		if _, err := r.mtail.Apply(c.ID, mc.SetConfig(component.Deps{Logger: log}), false); err != nil {
+		if _, err := r.mtail.Apply(c.ID, mc.SetConfig(component.Deps{Logger: log})); err != nil {
 			log.Error("reload: mtail programs: the previous version of each broken program keeps running", "error", err)
 		}
 	}

@@ -90,10 +90,11 @@ type view struct {
 
 // Apply loads the programs of cfg into the set id, creating it: a program
 // whose text and options are unchanged is kept with its metrics, others
-// are compiled afresh. When first is set any error fails it and nothing
-// changes; otherwise a program that does not compile keeps its previous
-// version and the errors are returned (to be logged) with the set updated.
-func (h *Host) Apply(id string, cfg SetConfig, first bool) (*Set, error) {
+// are compiled afresh. A program that does not compile (or cannot be
+// read) keeps its previous version; the errors are returned, to be
+// logged, with the rest applied. (At start the config loader has compiled
+// every program already: a broken one never gets here.)
+func (h *Host) Apply(id string, cfg SetConfig) (*Set, error) {
 	h.mu.Lock()
 	s, ok := h.sets[id]
 	if !ok {
@@ -103,9 +104,6 @@ func (h *Host) Apply(id string, cfg SetConfig, first bool) (*Set, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	progs, keys, err := s.load(cfg)
-	if err != nil && first {
-		return nil, err
-	}
 	h.mu.Lock()
 	h.sets[id] = s
 	h.mu.Unlock()

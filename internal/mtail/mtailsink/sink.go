@@ -107,10 +107,7 @@ func New(c *Config, d component.Deps) (component.Sink, error) {
 	if !ok {
 		return nil, errors.New("mtail programs need the app's mtail host (not available here)")
 	}
-	set, err := h.Apply(d.ID, c.SetConfig(d), false)
-	if set == nil {
-		return nil, fmt.Errorf("loading mtail programs: %w", err)
-	}
+	set, err := h.Apply(d.ID, c.SetConfig(d))
 	if err != nil {
 		d.Logger.Error("loading mtail programs: the previous version of each broken program keeps running", "error", err)
 	}

@@ -152,7 +152,7 @@ func TestReloadKeepsUnchanged(t *testing.T) {
 				return err
 			}
 		}
-		_, err := h.Apply("metrics.mtail", c.SetConfig(component.Deps{}), false)
+		_, err := h.Apply("metrics.mtail", c.SetConfig(component.Deps{}))
 		return err
 	}
 	if err := reapply(true); err != nil {
