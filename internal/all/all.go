@@ -9,6 +9,7 @@ import (
 	_ "github.com/sluice-log/sluice/internal/sink/elasticsearch"
 	_ "github.com/sluice-log/sluice/internal/sink/file"
 	_ "github.com/sluice-log/sluice/internal/sink/http"
+	_ "github.com/sluice-log/sluice/internal/sink/live"
 	_ "github.com/sluice-log/sluice/internal/sink/stdout"
 	_ "github.com/sluice-log/sluice/internal/sink/syslog"
 	_ "github.com/sluice-log/sluice/internal/sink/websocket"
@@ -23,6 +24,9 @@ import (
 	_ "github.com/sluice-log/sluice/internal/source/websocket"
 	_ "github.com/sluice-log/sluice/internal/transform/filter"
 	_ "github.com/sluice-log/sluice/internal/transform/parse"
+	_ "github.com/sluice-log/sluice/internal/transform/redact"
 	_ "github.com/sluice-log/sluice/internal/transform/route"
+	_ "github.com/sluice-log/sluice/internal/transform/sample"
 	_ "github.com/sluice-log/sluice/internal/transform/set"
+	_ "github.com/sluice-log/sluice/internal/transform/throttle"
 )

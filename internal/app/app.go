@@ -115,7 +115,8 @@ func Run(o RunOptions) int {
 			return ExitRuntime
 		}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	_, userGOGC := os.LookupEnv("GOGC")
+	if !userGOGC {
 		// Events are short-lived and allocated in bulk: collecting at 2x the
 		// live heap instead of 1x halves the GC work of a busy pipeline for
 		// a few MB of memory (bench/run.sh: 2.0 s -> 1.3 s per GiB).
@@ -135,12 +136,22 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	r.mounts = api.NewMounts()
+	if !userGOGC {
+		r.store.OnGrowth(tuneGC())
+	}
+	// Idle series expire on a timer too, not only at a scrape, so their
+	// memory is released when nothing scrapes.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); r.store.RunSweeper(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
 	// The mtail programs' metrics too (metrics.mtail, docs/mtail.md).
 	r.mtail = host.NewHost()
 	r.reg.MustRegister(r.mtail.Programs(), r.mtail.Self())
 	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
-		MetricsStore: r.store, MtailHost: r.mtail}
+		MetricsStore: r.store, HTTP: r.mounts, MtailHost: r.mtail}
 	if o.Once {
 		// A batch job whose destination stays down ends, failing, instead
 		// of retrying for ever.
@@ -196,6 +207,7 @@ type runner struct {
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mounts  *api.Mounts  // component routes (the live sink's), across api restarts
 	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
@@ -382,6 +394,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 		return nil
 	}
 	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
+	s.Handle(api.MountsPrefix, r.mounts)
 	if err := s.Start(); err != nil {
 		return err
 	}

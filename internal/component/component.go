@@ -12,6 +12,8 @@ package component
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
@@ -83,6 +85,11 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// ReadOnly is implemented by sinks that never change the events of a batch
+// (metrics rules): the pipeline hands every such consumer of an output the
+// same events instead of a deep copy each.
+type ReadOnly interface{ ReadOnlyEvents() }
+
 // Outputter is implemented by transforms with named outputs (route).
 type Outputter interface {
 	Outputs() []string
@@ -111,6 +118,17 @@ type Deps struct {
 	// Once is set by `sluice run --once`: sources read to the end of their
 	// input and return instead of following it.
 	Once bool
+	// HTTP mounts handlers on the api listener, behind its TLS and auth
+	// (the live sink's /api/v1/live/ routes). Nil when there is none.
+	HTTP Mounter
+}
+
+// Mounter puts a handler on the api listener under a path prefix until
+// unmount is called. A later mount of the same prefix hides an earlier one
+// until it is unmounted, so a component rebuilt by a reload takes over its
+// routes and the one it replaced can close without taking them away.
+type Mounter interface {
+	Mount(prefix string, h http.Handler) (unmount func())
 }
 
 // Starter is implemented by sources that acquire something before they
@@ -125,6 +143,14 @@ type Deps struct {
 // calls it with a context already done, and it must release and return.
 type Starter interface {
 	Start(ctx context.Context) error
+}
+
+// BatchTimeoutDefaulter is implemented by the configs of sinks whose
+// writes are cheap and whose readers wait for each line (live), for which
+// the usual one-second wait for a fuller batch is only latency: its result
+// replaces that default when the config sets no batch.timeout.
+type BatchTimeoutDefaulter interface {
+	DefaultBatchTimeout() time.Duration
 }
 
 // Reopener is implemented by sinks that hold files open; SIGHUP makes them

@@ -72,7 +72,8 @@ func (n *node) retire() {
 
 // emit sends b to every consumer of one output of from. With several
 // consumers each gets its own copy, because transforms change events in
-// place; the ack token gains one holder per extra copy.
+// place, except that consumers which only read (component.ReadOnly) share
+// b's events; the ack token gains one holder per extra consumer.
 func emit(ctx context.Context, from *node, output string, b *event.Batch) error {
 	if len(b.Events) == 0 {
 		b.Ack.Release(ack.Delivered)
@@ -87,9 +88,19 @@ func emit(ctx context.Context, from *node, output string, b *event.Batch) error 
 		return nil
 	}
 	b.Ack.Retain(len(targets) - 1)
+	shared := 0
+	for _, t := range targets {
+		if _, ok := t.impl.(component.ReadOnly); ok {
+			shared++
+		}
+	}
 	for i, t := range targets {
 		out := b
-		if i < len(targets)-1 {
+		if _, ok := t.impl.(component.ReadOnly); ok {
+			// Its own header, capped, so that appending to it (the sink
+			// runner's batching) never writes into b's array.
+			out = &event.Batch{Events: b.Events[:len(b.Events):len(b.Events)], Ack: b.Ack}
+		} else if shared > 0 || i < len(targets)-1 {
 			out = b.Clone()
 		}
 		if err := pushTo(ctx, from, output, t, out); err != nil {

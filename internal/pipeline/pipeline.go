@@ -43,6 +43,8 @@ type Options struct {
 	MetricsStore *store.Store
 	// MtailHost holds the metrics.mtail programs, across reloads.
 	MtailHost any
+	// HTTP mounts component routes on the api listener; nil without one.
+	HTTP component.Mounter
 	// Once makes sources read to the end of their input and stop.
 	Once bool
 	// GiveUpAfter, when positive, makes a sink abandon a batch whose
@@ -259,6 +261,7 @@ func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error)
 
 		MetricsStore: p.opts.MetricsStore,
 		MtailHost:    p.opts.MtailHost,
+		HTTP:         p.opts.HTTP,
 	}
 	impl, err := spec.Build(c.Options, deps)
 	if err != nil {

@@ -10,8 +10,14 @@ import (
 // benchRule writes batches of 100 events whose series all exist to the
 // rules of metrics and reports the time per event; allocs/op are per batch.
 func benchRule(b *testing.B, metrics string, evs []event.Event) {
+	benchRuleBatch(b, metrics, evs, 100)
+}
+
+// benchRuleBatch is benchRule with batches of n events: from 512 on, a
+// rule with a regex or a condition splits them across cores.
+func benchRuleBatch(b *testing.B, metrics string, evs []event.Event, n int) {
 	h := newHarness(b, metrics)
-	batch := make([]event.Event, 100)
+	batch := make([]event.Event, n)
 	for i := range batch {
 		batch[i] = evs[i%len(evs)]
 	}
@@ -68,6 +74,45 @@ func BenchmarkRegexCaptures(b *testing.B) {
       regex: 'Failed password for \S+ from (?P<ip>[0-9.]+)'
       labels: { ip: ip }
 `, []event.Event{ev("Failed password for root from 10.0.0.1 port 22 ssh2"), ev("Failed password for admin from 10.0.0.2 port 22 ssh2")})
+}
+
+// apacheLines are Apache combined lines as bench/genapache writes them.
+func apacheLines() []event.Event {
+	return []event.Event{
+		ev(`10.0.1.162 - bob [01/Jan/2026:00:00:00 +0000] "GET /static/app.js HTTP/1.0" 502 57773 "http://localhost:8080/" "curl/7.88.1"`),
+		ev(`10.0.10.8 - - [01/Jan/2026:00:00:00 +0000] "OPTIONS /healthz HTTP/2.0" 200 28244 "-" "python-requests/2.31.0"`),
+		ev(`10.0.1.229 - - [01/Jan/2026:00:00:00 +0000] "DELETE /api/v1/users HTTP/1.1" 404 - "https://example.org/blog/2026/11/metrics" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"`),
+	}
+}
+
+// BenchmarkRegexPrefilterSkips: a regex whose literal is in no line (most
+// of the rules, for most lines, when there are many): the prefilter skips
+// the line without running the regex.
+func BenchmarkRegexPrefilterSkips(b *testing.B) {
+	benchRule(b, `  rules:
+    - { name: orders_total, type: counter, inputs: [in], regex: '"(POST|PUT) \/api\/v1\/orders\/\d+' }
+`, apacheLines())
+}
+
+// BenchmarkRegexNoCapture: a matching regex whose captures nothing uses:
+// Match instead of FindSubmatchIndex.
+func BenchmarkRegexNoCapture(b *testing.B) {
+	benchRule(b, `  rules:
+    - { name: requests_total, type: counter, inputs: [in], regex: '" [1-5]\d\d (\d+|-) ' }
+`, apacheLines())
+}
+
+// BenchmarkRegexCapturesBatch1000: mtail's Apache regex as a rule with
+// three capture labels, on batches of 1000 (the pipeline's default), which
+// are split across the cores (-cpu 1,2 shows the difference).
+func BenchmarkRegexCapturesBatch1000(b *testing.B) {
+	benchRuleBatch(b, `  rules:
+    - name: apache_http_requests_total
+      type: counter
+      inputs: [in]
+      regex: '^(?P<hostname>[0-9A-Za-z\.:-]+) (?P<remote_logname>[0-9A-Za-z-]+) (?P<remote_username>[0-9A-Za-z-]+) \[(?P<timestamp>\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} (\+|-)\d{4})\] "(?P<request_method>[A-Z]+) (?P<URI>\S+) (?P<http_version>HTTP\/[0-9\.]+)" (?P<request_status>\d{3}) ((?P<response_size>\d+)|-) "(?P<referer>\S+)" "(?P<user_agent>[[:print:]]+)"$'
+      labels: { request_method: request_method, http_version: http_version, request_status: request_status }
+`, apacheLines(), 1000)
 }
 
 // TestNoAllocsForExistingSeries guards what the benchmarks show: counting

@@ -189,6 +189,7 @@ func (c *Config) compile() (*rule, error) {
 		return nil, err
 	}
 	r.opts.Hash = c.hash()
+	r.prepare()
 	return r, nil
 }
 

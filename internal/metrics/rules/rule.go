@@ -64,6 +64,8 @@ type rule struct {
 	opts   store.Options
 	cond   *expr.Program
 	re     *regexp.Regexp
+	pre    *prefilter // nil: no literal to look for first
+	subs   bool       // value or labels use captures: FindSubmatchIndex, not Match
 	field  string
 	value  source
 	op     op
@@ -96,6 +98,8 @@ type Sink struct {
 	scr  []byte
 	subs []int
 	det  detail
+	// helpers evaluate parts of a large batch beside s (parallel.go)
+	helpers []*Sink
 }
 
 // New builds the sink of a rule, taking its family from the shared store
@@ -116,27 +120,54 @@ func New(c *Config, d component.Deps) (component.Sink, error) {
 // Write counts every event of b and acknowledges it: returns nil.
 func (s *Sink) Write(_ context.Context, b *event.Batch) error {
 	start := s.now()
-	failed := 0
-	var first error
-	for i := range b.Events {
-		err := s.eval(&b.Events[i])
+	var t tally
+	if n := s.workers(len(b.Events)); n > 1 {
+		t = s.evalParallel(b.Events, n)
+	} else {
+		t = s.evalAll(b.Events)
+	}
+	s.dur.Observe(s.now().Sub(start).Seconds())
+	if t.skipped > 0 {
+		s.skipped.Add(float64(t.skipped))
+	}
+	if t.failed > 0 {
+		s.errs.Add(float64(t.failed))
+		s.deps.Logger.Warn("metrics rule could not count events", "rule", s.r.opts.Name, "events", t.failed, "error", t.first)
+	}
+	return nil
+}
+
+// tally is what evaluating some events came to.
+type tally struct {
+	skipped, failed int
+	first           error
+}
+
+func (t *tally) add(o tally) {
+	t.skipped += o.skipped
+	t.failed += o.failed
+	if t.first == nil {
+		t.first = o.first
+	}
+}
+
+// evalAll evaluates events in order with s's scratch buffers.
+func (s *Sink) evalAll(events []event.Event) tally {
+	var t tally
+	for i := range events {
+		err := s.eval(&events[i])
 		switch {
 		case err == nil:
-		case errors.Is(err, errSkip):
-			s.skipped.Inc()
+		case err == errSkip: // eval returns it as is; errors.Is costs more per event
+			t.skipped++
 		default:
-			failed++
-			if first == nil {
-				first = err
+			t.failed++
+			if t.first == nil {
+				t.first = err
 			}
 		}
 	}
-	s.dur.Observe(s.now().Sub(start).Seconds())
-	if failed > 0 {
-		s.errs.Add(float64(failed))
-		s.deps.Logger.Warn("metrics rule could not count events", "rule", s.r.opts.Name, "events", failed, "error", first)
-	}
-	return nil
+	return t
 }
 
 var errSkip = errors.New("skipped")
@@ -160,8 +191,14 @@ func (s *Sink) eval(e *event.Event) error {
 		if text, err = s.matchText(e); err != nil {
 			return err
 		}
-		s.subs = r.re.FindSubmatchIndex(text)
-		if s.subs == nil {
+		if r.pre != nil && !r.pre.mayMatch(text) {
+			return errSkip
+		}
+		if !r.subs {
+			if !r.re.Match(text) {
+				return errSkip
+			}
+		} else if s.subs = r.re.FindSubmatchIndex(text); s.subs == nil {
 			return errSkip
 		}
 	}
@@ -308,6 +345,10 @@ func validUTF8(b []byte) []byte {
 	return out
 }
 
+// ReadOnlyEvents implements component.ReadOnly: a rule only reads events,
+// so rules fed by one output share its events instead of a copy each.
+func (s *Sink) ReadOnlyEvents() {}
+
 // Close implements component.Sink; the rule's series stay in the store.
 func (s *Sink) Close(context.Context) error { return nil }
 
@@ -326,4 +367,7 @@ func Retain(s *store.Store, cfg *config.Config) {
 	s.Retain(keep)
 }
 
-var _ component.Sink = (*Sink)(nil)
+var (
+	_ component.Sink     = (*Sink)(nil)
+	_ component.ReadOnly = (*Sink)(nil)
+)

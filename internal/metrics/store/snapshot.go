@@ -9,8 +9,8 @@ package store
 func (f *Family) Snapshot(fn func(Series)) {
 	f.mu.Lock()
 	out := make([]Series, 0, len(f.series))
-	for _, s := range f.series {
-		out = append(out, Series{Labels: s.Labels, Value: s.Value, Sum: s.Sum, Count: s.Count,
+	for k, s := range f.series {
+		out = append(out, Series{Labels: splitKey(k, len(f.opts.Labels)), Value: s.Value, Sum: s.Sum, Count: s.Count,
 			Counts: append([]uint64(nil), s.Counts...)})
 	}
 	f.mu.Unlock()

@@ -44,6 +44,8 @@ type Store struct {
 	log       *slog.Logger
 	nextLog   atomic.Int64 // unix nanos before which the budget error is not logged again
 
+	onGrowth atomic.Pointer[func(series int64)]
+
 	mu       sync.Mutex
 	families map[string]*Family // by rule name: the collected ones
 	pending  map[string]*Family // by name and hash: built for a reload not yet confirmed
@@ -200,7 +202,10 @@ func (s *Store) Families() []*Family {
 
 // reserve takes one series from the global budget, or reports why not.
 func (s *Store) reserve(family string) bool {
-	if s.total.Add(1) <= atomic.LoadInt64(&s.maxSeries) {
+	if n := s.total.Add(1); n <= atomic.LoadInt64(&s.maxSeries) {
+		if n&(growthStep-1) == 0 {
+			s.grew(n)
+		}
 		return true
 	}
 	s.total.Add(-1)

@@ -1,0 +1,24 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/sluice-log/sluice/internal/testutil"
+)
+
+func TestGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		series int64
+		want   int
+	}{
+		{name: "no series", series: 0, want: 200},
+		{name: "the default budget", series: 100000, want: 149},
+		{name: "a million series: the floor", series: 1000000, want: 50},
+		{name: "far more", series: 10000000, want: 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testutil.Diff(t, tc.want, gcPercent(tc.series))
+		})
+	}
+}
