@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/sluice-log/sluice/internal/metrics/rules"
+	_ "github.com/sluice-log/sluice/internal/mtail/mtailsink"
 	_ "github.com/sluice-log/sluice/internal/sink/blackhole"
 	_ "github.com/sluice-log/sluice/internal/sink/elasticsearch"
 	_ "github.com/sluice-log/sluice/internal/sink/file"

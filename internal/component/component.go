@@ -110,6 +110,11 @@ type Deps struct {
 	// MetricsStore holds the series of log-derived metrics; the pipeline
 	// sets it for metrics rules (internal/metrics/rules).
 	MetricsStore *store.Store
+	// MtailHost keeps the metrics.mtail programs across reloads; the
+	// pipeline sets it for the mtail sink (internal/mtail/mtailsink). It
+	// is a *host.Host from internal/mtail/host, typed any so that this
+	// package does not import the mtail language (whose tests import it).
+	MtailHost any
 	// Once is set by `sluice run --once`: sources read to the end of their
 	// input and return instead of following it.
 	Once bool
