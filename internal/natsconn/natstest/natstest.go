@@ -37,22 +37,20 @@ type Server struct {
 	done chan struct{}
 }
 
-// Binary returns the nats-server program, skipping t (failing it under
-// CI=true) when there is none.
+// Binary returns the nats-server program: the one on PATH (make test puts
+// scripts/install-test-deps.sh's /opt/sluice-peers/bin first), else the
+// one that script unpacks there. It skips t (failing it under CI=true)
+// when there is none.
 func Binary(t testing.TB) string {
 	t.Helper()
-	root := os.Getenv("SLUICE_PEERS_ROOT")
-	if root == "" {
-		root = "/opt/sluice-peers"
-	}
-	if p := filepath.Join(root, "bin", "nats-server"); isExec(p) {
+	if p, err := exec.LookPath("nats-server"); err == nil {
 		return p
 	}
-	p, err := exec.LookPath("nats-server")
-	if err != nil {
-		testutil.RequireCI(t, "nats-server is not installed (scripts/install-test-deps.sh)")
+	if p := "/opt/sluice-peers/bin/nats-server"; isExec(p) {
+		return p
 	}
-	return p
+	testutil.RequireCI(t, "nats-server is not installed (scripts/install-test-deps.sh)")
+	return ""
 }
 
 func isExec(p string) bool {
