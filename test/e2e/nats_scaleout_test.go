@@ -73,7 +73,7 @@ sinks:
 // TestNATSScaleOut is the scale-out headline: 2 agents (file sources) →
 // JetStream (a real nats-server) → 2 aggregators sharing one durable
 // consumer → a file each. 200,000 events; one aggregator is killed with
-// SIGKILL mid-stream and restarted later, and nats-server is restarted
+// SIGKILL mid-stream and restarted after nats-server was restarted
 // mid-stream once. Every event must arrive at least once, duplicates are
 // bounded by what the consumer lets be in flight, and both aggregators
 // take a substantial share.
@@ -127,9 +127,12 @@ func TestNATSScaleOut(t *testing.T) {
 	srv.Restart()
 	t.Logf("nats-server restarted after %v", time.Since(began).Round(time.Millisecond))
 
-	write(60000)
-	waitFor(t, 60*time.Second, "120,000 events after the server restart", arrived(120000))
+	// Aggregator 1 comes back before the last part is written, so both
+	// aggregators share it whatever the machine's speed: the shares
+	// checked below measure the scale-out, not the timing of a restart.
 	agg1 = start(t, aggCfg[0], nil)
+	agg1.ready()
+	write(60000)
 	waitFor(t, 90*time.Second, "all 200,000 events", arrived(total))
 	t.Logf("all %d events arrived after %v", total, time.Since(began).Round(time.Millisecond))
 
