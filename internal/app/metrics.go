@@ -2,15 +2,12 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
-
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 )
 
 // startMetrics opens metrics.listen, when set: /metrics on a listener of
@@ -68,21 +65,9 @@ func (r *runner) reloadMetrics(cfg *config.Config) {
 
 // printSeries writes the rules' series in the Prometheus text format: what
 // `sluice run --once` prints once everything is delivered (mtail's
-// --one_shot prints its programs' metrics, not its own).
-func printSeries(w io.Writer, c prometheus.Collector) error {
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(c); err != nil {
-		return fmt.Errorf("registering the rules' series: %w", err)
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return fmt.Errorf("gathering the rules' series: %w", err)
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return fmt.Errorf("writing metrics: %w", err)
-		}
-	}
-	return nil
+// --one_shot prints its programs' metrics, not its own). It streams them
+// family by family (prom.WriteText) rather than through Gather, which
+// builds a message per series first: a million series must not cost GBs.
+func printSeries(w io.Writer, s *store.Store) error {
+	return prom.WriteText(w, s)
 }
