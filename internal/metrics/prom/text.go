@@ -103,12 +103,12 @@ func (t *textWriter) family(o *store.Options, rows []store.Row) {
 		}
 		var cum uint64
 		for j, b := range o.Buckets {
-			cum += r.Counts[j]
+			cum += r.Hist.Counts[j]
 			t.sample(o.Labels, 1, &b, float64(cum), ts)
 		}
-		t.sample(o.Labels, 1, &posInf, float64(r.Count), ts)
+		t.sample(o.Labels, 1, &posInf, float64(r.Hist.Count), ts)
 		t.sample(o.Labels, 2, nil, r.Value, ts)
-		t.sample(o.Labels, 3, nil, float64(r.Count), ts)
+		t.sample(o.Labels, 3, nil, float64(r.Hist.Count), ts)
 		if t.err != nil {
 			return
 		}

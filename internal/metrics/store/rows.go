@@ -2,20 +2,26 @@ package store
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 )
 
 // Row is a compact copy of one series for writing it out as text: its key
 // (shared with the family's map, not copied), value, event time and, for
-// histograms alone, the per-bucket counts. A million series are ~40 MB of
-// rows where the Series copies Collect hands out, with their label slices,
-// are several times that.
+// histograms alone, the bucket counts. A million series are 40 MB of rows
+// where the Series copies Collect hands out, with their label slices, are
+// several times that.
 type Row struct {
-	Key    string
-	Value  float64 // a counter's or gauge's value; a histogram's Sum
-	Count  uint64  // histograms: the number of observations
-	Time   int64   // unix nanos of the newest event, 0 when not kept
-	Counts []uint64
+	Key   string
+	Value float64 // a counter's or gauge's value; a histogram's sum
+	Time  int64   // unix nanos of the newest event, 0 when not kept
+	Hist  *HistRow
+}
+
+// HistRow is a histogram's part of a Row.
+type HistRow struct {
+	Count  uint64   // observations
+	Counts []uint64 // per bucket, not cumulative; the last is +Inf
 }
 
 // Rows appends a row per series to dst and returns it. Like Collect, it
@@ -28,17 +34,18 @@ func (f *Family) Rows(dst []Row) []Row {
 	defer f.mu.Unlock()
 	f.sweepLocked(now)
 	hist := f.opts.Kind == Histogram
+	dst = slices.Grow(dst, len(f.series))
 	for k, s := range f.series {
-		r := Row{Key: k, Value: s.Value, Time: s.EventTime()}
+		r := Row{Key: k, Value: s.value}
+		if s.ext != nil {
+			r.Time = s.ext.time
+		}
 		if hist {
-			r.Value, r.Count, r.Counts = s.Sum, s.Count, append([]uint64(nil), s.Counts...)
+			r.Hist = &HistRow{Count: s.count, Counts: append([]uint64(nil), s.ext.counts...)}
 		}
 		dst = append(dst, r)
 		if f.opts.ResetOnScrape {
-			s.Value, s.Sum, s.Count = 0, 0, 0
-			clear(s.Counts)
-			s.Created = now.UnixNano()
-			s.ext.reset()
+			s.reset(now.UnixNano())
 		}
 	}
 	return dst
