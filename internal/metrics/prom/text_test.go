@@ -141,3 +141,33 @@ func TestWriteTextPromtool(t *testing.T) {
 		t.Fatalf("promtool check metrics: %s\non:\n%s", res, out.Bytes())
 	}
 }
+
+// FuzzWriteText: any label values and value come back from expfmt's
+// parser as written (invalid UTF-8 as U+FFFD).
+func FuzzWriteText(f *testing.F) {
+	f.Add("a", "b\"c", 1.5)
+	f.Add("\\\n", "\xff\xfe", -2.0)
+	f.Add("", "\"\\n\"", 1e300)
+	f.Fuzz(func(t *testing.T, v1, v2 string, x float64) {
+		if x != x || x < 0 { // NaN and negatives are not counter values
+			return
+		}
+		s := store.New(0, nil, nil)
+		s.Family(store.Options{Name: "f_total", Labels: []string{"b", "a"}}).
+			Add(store.AppendKeyString(store.AppendKeyString(nil, v1), v2), x)
+		var out bytes.Buffer
+		if err := prom.WriteText(&out, s); err != nil {
+			t.Fatal(err)
+		}
+		m := parseText(t, out.Bytes())["f_total"].GetMetric()[0]
+		got := map[string]string{}
+		for _, l := range m.GetLabel() {
+			got[l.GetName()] = l.GetValue()
+		}
+		want := map[string]string{"b": strings.ToValidUTF8(v1, "\uFFFD"), "a": strings.ToValidUTF8(v2, "\uFFFD")}
+		testutil.Diff(t, want, got)
+		if m.GetCounter().GetValue() != x {
+			t.Errorf("value %v, want %v", m.GetCounter().GetValue(), x)
+		}
+	})
+}
