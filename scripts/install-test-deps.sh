@@ -404,6 +404,18 @@ peer_collectd() {
   wrapper collectd "$r" "" "$r/usr/sbin/collectd"
 }
 
+# nats-server (Debian nats-server, which ships a unit: unpacked, never
+# installed), for the nats source and sink tests and the scale-out e2e test.
+# A static Go binary: the wrapper only execs it; the tests write their own
+# config (JetStream store in their temp dir) and start it themselves.
+peer_nats_server() {
+  use_host nats-server /usr/sbin/nats-server && return 0
+  local r=$PEERS_ROOT/nats-server
+  unpack nats-server "$r" usr/sbin/nats-server nats-server || { missing "nats-server (unpacked into $r)"; return 0; }
+  wrapper nats-server "$r" "" "$r/usr/sbin/nats-server"
+  "$BIN/nats-server" --version >/dev/null 2>&1 || missing "nats-server: $BIN/nats-server --version fails"
+}
+
 peer_syslog_ng
 peer_nginx
 peer_journal_remote
@@ -414,6 +426,7 @@ unpack_go victoria-metrics victoria-metrics victoria-metrics
 unpack_go mtail mtail mtail
 peer_carbon
 peer_collectd
+peer_nats_server
 
 # ---- small tools with no service: apt-installed when missing -------------
 
@@ -449,6 +462,20 @@ for p in syslog-ng loggen nginx systemd-journal-remote journalctl rsyslogd prome
     missing "loggen: $BIN/loggen finds no plugins (its socket plugin)"
   fi
 done
+
+# The OpenTelemetry Collector and SDK sender of the OTLP round trip, built
+# from their Go modules by test/otelcol/build.sh into a cache keyed by that
+# module's sources (a minute cold, instant warm).
+peer_otelcol() {
+  local dir
+  command -v go >/dev/null 2>&1 || { missing "go, to build test/otelcol"; return; }
+  if dir=$(bash "$(dirname "$0")/../test/otelcol/build.sh"); then
+    say "test collector and otelsend in $dir"
+  else
+    missing "the test collector (test/otelcol/build.sh failed)"
+  fi
+}
+peer_otelcol
 
 if [ ${#failures[@]} -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then

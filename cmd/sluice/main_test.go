@@ -126,6 +126,7 @@ func TestFlagsSection(t *testing.T) {
 		{"defaults", nil},
 		{"components", nil},
 		{"version", nil},
+		{"tail", []string{"--server URL", "--stream ID", "--grep REGEX", "--json", "--since DURATION", "--token TOKEN", "--tls-ca FILE"}},
 		{"mtail", []string{"--progs DIR", "--logs GLOB", "--one_shot", "--one_shot_format FORMAT", "-v INT"}},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
@@ -141,8 +142,8 @@ func TestFlagsSection(t *testing.T) {
 			}
 		})
 	}
-	if len(commands) != 6 {
-		t.Errorf("%d commands, the table above has 6: add the new one", len(commands))
+	if len(commands) != 7 {
+		t.Errorf("%d commands, the table above has 7: add the new one", len(commands))
 	}
 }
 
@@ -229,7 +230,9 @@ func TestEnvironmentListed(t *testing.T) {
 		c.setup(fs)
 		fs.VisitAll(func(f *flag.Flag) {
 			v := map[string]string{"c": "SLUICE_CONFIG", "once": "SLUICE_ONCE", "grace": "SLUICE_GRACE",
-				"ready-file": "SLUICE_READY_FILE"}[f.Name]
+				"ready-file": "SLUICE_READY_FILE", "server": "SLUICE_SERVER", "stream": "SLUICE_STREAM", "grep": "SLUICE_GREP",
+				"icase": "SLUICE_ICASE", "expr": "SLUICE_EXPR", "json": "SLUICE_JSON", "since": "SLUICE_SINCE", "last": "SLUICE_LAST",
+				"token": "SLUICE_TOKEN", "tls-ca": "SLUICE_TLS_CA"}[f.Name]
 			if v == "" {
 				t.Errorf("sluice %s: new flag -%s; add its variable to this test", c.name, f.Name)
 			}

@@ -32,6 +32,7 @@ import (
 	"github.com/sluice-log/sluice/internal/metrics/push"
 	"github.com/sluice-log/sluice/internal/metrics/rules"
 	"github.com/sluice-log/sluice/internal/metrics/store"
+	"github.com/sluice-log/sluice/internal/mtail/host"
 	"github.com/sluice-log/sluice/internal/pipeline"
 	"github.com/sluice-log/sluice/internal/telemetry"
 )
@@ -135,6 +136,7 @@ func Run(o RunOptions) int {
 	// The series of metrics rules live across reloads, beside sluice's own.
 	r.store = store.New(cfg.Metrics.MaxSeries, nil, log.With("component", "metrics"))
 	r.reg.MustRegister(prom.New(r.store))
+	r.mounts = api.NewMounts()
 	if !userGOGC {
 		r.store.OnGrowth(tuneGC())
 	}
@@ -144,9 +146,12 @@ func Run(o RunOptions) int {
 	swept := make(chan struct{})
 	go func() { defer close(swept); r.store.RunSweeper(sweepCtx) }()
 	defer func() { stopSweep(); <-swept }()
+	// The mtail programs' metrics too (metrics.mtail, docs/mtail.md).
+	r.mtail = host.NewHost()
+	r.reg.MustRegister(r.mtail.Programs(), r.mtail.Self())
 	r.push = push.NewManager(r.store, push.NewMetrics(r.reg), log.With("component", "metrics"))
 	popts := pipeline.Options{Logger: log, Metrics: r.metrics, Once: o.Once, BufferFactory: bufferFactory(log),
-		MetricsStore: r.store}
+		MetricsStore: r.store, HTTP: r.mounts, MtailHost: r.mtail}
 	if o.Once {
 		// A batch job whose destination stays down ends, failing, instead
 		// of retrying for ever.
@@ -197,10 +202,12 @@ type runner struct {
 	reg     *prometheus.Registry
 	metrics *telemetry.Registry
 	store   *store.Store
+	mtail   *host.Host
 	push    *push.Manager
 	pl      *pipeline.Pipeline
 	cfg     *config.Config
 	api     *api.Server
+	mounts  *api.Mounts  // component routes (the live sink's), across api restarts
 	mserv   *prom.Server // metrics.listen; nil when not set
 
 	stopReady func() // cancels the ready-file writer and waits for it
@@ -247,7 +254,7 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 		}
 		r.shutdown()
 		if r.opts.Once && r.opts.Stdout != nil {
-			if err := printSeries(r.opts.Stdout, r.store); err != nil {
+			if err := printSeries(r.opts.Stdout, r.store, r.mtail.Programs()); err != nil {
 				fmt.Fprintf(r.opts.Stderr, "sluice: %v\n", err)
 				return ExitRuntime
 			}
@@ -373,6 +380,7 @@ func (r *runner) reload() {
 		}
 	}
 	r.reloadMetrics(cfg)
+	r.reloadMtail(cfg)
 	r.cfg = cfg
 	rules.Retain(r.store, cfg)
 	if err := r.push.Apply(cfg.Metrics.Push); err != nil {
@@ -386,6 +394,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 		return nil
 	}
 	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
+	s.Handle(api.MountsPrefix, r.mounts)
 	if err := s.Start(); err != nil {
 		return err
 	}

@@ -2,12 +2,18 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
 	"github.com/sluice-log/sluice/internal/metrics/store"
+	"github.com/sluice-log/sluice/internal/mtail/mtailsink"
 )
 
 // startMetrics opens metrics.listen, when set: /metrics on a listener of
@@ -63,11 +69,53 @@ func (r *runner) reloadMetrics(cfg *config.Config) {
 	}
 }
 
-// printSeries writes the rules' series in the Prometheus text format: what
-// `sluice run --once` prints once everything is delivered (mtail's
-// --one_shot prints its programs' metrics, not its own). It streams them
-// family by family (prom.WriteText) rather than through Gather, which
-// builds a message per series first: a million series must not cost GBs.
-func printSeries(w io.Writer, s *store.Store) error {
-	return prom.WriteText(w, s)
+// reloadMtail re-reads the metrics.mtail programs at SIGHUP, also when
+// the section itself did not change (the pipeline then keeps its sink):
+// unchanged programs keep their metrics, a program that no longer
+// compiles keeps running in its previous version, and the error is
+// logged. Sets whose section is gone are dropped.
+func (r *runner) reloadMtail(cfg *config.Config) {
+	ids := map[string]bool{}
+	for _, c := range cfg.Components {
+		mc, ok := c.Options.(*mtailsink.Config)
+		if !ok {
+			continue
+		}
+		ids[c.ID] = true
+		log := r.log.With("component", c.Name())
+		if _, err := r.mtail.Apply(c.ID, mc.SetConfig(component.Deps{Logger: log})); err != nil {
+			log.Error("reload: mtail programs: the previous version of each broken program keeps running", "error", err)
+		}
+	}
+	r.mtail.Retain(func(id string) bool { return ids[id] })
+}
+
+// printSeries writes the rules' series, then the mtail programs', in the
+// Prometheus text format: what `sluice run --once` prints once everything
+// is delivered (mtail's --one_shot prints its programs' metrics, not its
+// own). The rules' series are streamed family by family (prom.WriteText)
+// rather than gathered, which builds a message per series first: a
+// million series must not cost GBs. Each mtail collector is gathered on
+// its own, so a name both use cannot make the other's series disappear.
+func printSeries(w io.Writer, s *store.Store, cs ...prometheus.Collector) error {
+	if err := prom.WriteText(w, s); err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, c := range cs {
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering the series: %w", err)
+		}
+		mfs, err := reg.Gather()
+		if err != nil {
+			return fmt.Errorf("gathering the series: %w", err)
+		}
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				return fmt.Errorf("writing metrics: %w", err)
+			}
+		}
+	}
+	return nil
 }

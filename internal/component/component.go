@@ -12,6 +12,8 @@ package component
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/sluice-log/sluice/internal/ack"
 	"github.com/sluice-log/sluice/internal/event"
@@ -108,9 +110,25 @@ type Deps struct {
 	// MetricsStore holds the series of log-derived metrics; the pipeline
 	// sets it for metrics rules (internal/metrics/rules).
 	MetricsStore *store.Store
+	// MtailHost keeps the metrics.mtail programs across reloads; the
+	// pipeline sets it for the mtail sink (internal/mtail/mtailsink). It
+	// is a *host.Host from internal/mtail/host, typed any so that this
+	// package does not import the mtail language (whose tests import it).
+	MtailHost any
 	// Once is set by `sluice run --once`: sources read to the end of their
 	// input and return instead of following it.
 	Once bool
+	// HTTP mounts handlers on the api listener, behind its TLS and auth
+	// (the live sink's /api/v1/live/ routes). Nil when there is none.
+	HTTP Mounter
+}
+
+// Mounter puts a handler on the api listener under a path prefix until
+// unmount is called. A later mount of the same prefix hides an earlier one
+// until it is unmounted, so a component rebuilt by a reload takes over its
+// routes and the one it replaced can close without taking them away.
+type Mounter interface {
+	Mount(prefix string, h http.Handler) (unmount func())
 }
 
 // Starter is implemented by sources that acquire something before they
@@ -125,6 +143,14 @@ type Deps struct {
 // calls it with a context already done, and it must release and return.
 type Starter interface {
 	Start(ctx context.Context) error
+}
+
+// BatchTimeoutDefaulter is implemented by the configs of sinks whose
+// writes are cheap and whose readers wait for each line (live), for which
+// the usual one-second wait for a fuller batch is only latency: its result
+// replaces that default when the config sets no batch.timeout.
+type BatchTimeoutDefaulter interface {
+	DefaultBatchTimeout() time.Duration
 }
 
 // Reopener is implemented by sinks that hold files open; SIGHUP makes them

@@ -312,6 +312,9 @@ func (p *parser) sinkDefaults(c *Component, n *yaml.Node, name string) {
 	}
 	if c.Batch.Timeout == 0 {
 		c.Batch.Timeout = Duration(1e9)
+		if d, ok := c.Options.(component.BatchTimeoutDefaulter); ok {
+			c.Batch.Timeout = Duration(d.DefaultBatchTimeout())
+		}
 	}
 	if c.Retry.InitialBackoff == 0 {
 		c.Retry.InitialBackoff = Duration(500e6)

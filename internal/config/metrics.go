@@ -48,7 +48,15 @@ type metricsSection struct {
 	Auth      Auth              `yaml:"auth"`
 	Rules     []yaml.Node       `yaml:"rules"`
 	Push      map[string]Pusher `yaml:"push"`
+	Mtail     yaml.Node         `yaml:"mtail"`
 }
+
+// MtailType is the sink type metrics.mtail runs as (internal/mtail/mtailsink),
+// with the ID MtailID.
+const (
+	MtailType = "mtail"
+	MtailID   = "metrics.mtail"
+)
 
 // ruleKeys are the keys of a rule the loader handles as a sink's; the
 // rest are the rule's own.
@@ -89,6 +97,13 @@ func (p *parser) metrics(n *yaml.Node, cfg *Config) {
 	}
 	p.checkRuleNames(sec.Rules)
 	shareRules(cfg.Components[first:])
+	if r, dup := seen["mtail"]; dup && sec.Mtail.Kind != 0 {
+		p.errorf(r, "metrics.rules.mtail", "rename the rule", "a rule named mtail would have the ID of the metrics.mtail section")
+	} else if sec.Mtail.Kind != 0 {
+		if c := p.metricsSink(&sec.Mtail, MtailID, MtailID, MtailType, "mtail programs"); c != nil {
+			cfg.Components = append(cfg.Components, c)
+		}
+	}
 }
 
 // checkRuleNames rejects rule names that would make one exposition name
@@ -131,9 +146,19 @@ func (p *parser) rule(n *yaml.Node) *Component {
 	if ruleName == "" {
 		name = "metrics.rules"
 	}
-	spec, ok := component.Lookup(component.KindSink, RuleType)
+	return p.metricsSink(n, name, RulePrefix+ruleName, RuleType, "metrics rules")
+}
+
+// metricsSink decodes a metrics entry (a rule, the mtail section) as a
+// sink of type typ with ID id; name is where errors point.
+func (p *parser) metricsSink(n *yaml.Node, name, id, typ, what string) *Component {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, name, "", "expected a mapping with at least `inputs:`, got a %s", kindName(n))
+		return nil
+	}
+	spec, ok := component.Lookup(component.KindSink, typ)
 	if !ok {
-		p.errorf(n, name, "", "metrics rules are not compiled into this binary")
+		p.errorf(n, name, "", "%s are not compiled into this binary", what)
 		return nil
 	}
 	own, com := splitKeys(n, ruleKeys)
@@ -151,7 +176,7 @@ func (p *parser) rule(n *yaml.Node) *Component {
 			p.errorf(fieldNode(n, err.Error()), name, "", "%v", err)
 		}
 	}
-	c := &Component{ID: RulePrefix + ruleName, Kind: component.KindSink, Type: RuleType, Options: opts,
+	c := &Component{ID: id, Kind: component.KindSink, Type: typ, Options: opts,
 		Line: n.Line, Col: n.Column, Buffer: cm.Buffer, Batch: cm.Batch, name: name}
 	if len(p.errs) > before {
 		p.failed[c.ID] = true

@@ -70,7 +70,7 @@ func payload(t *testing.T, gzipped bool, body string) *Payload {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Finish(append(p.Begin(), body...)); err != nil {
+	if err := p.Finish(t.Context(), append(p.Begin(), body...)); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -263,7 +263,7 @@ func TestGzipAndBufferReuse(t *testing.T) {
 			}
 			for i := range 3 {
 				body := strings.Repeat(fmt.Sprintf("line %d\n", i), 100)
-				if err := p.Finish(append(p.Begin(), body...)); err != nil {
+				if err := p.Finish(t.Context(), append(p.Begin(), body...)); err != nil {
 					t.Fatal(err)
 				}
 				if gzipped && p.Len() >= len(body) {
@@ -310,7 +310,7 @@ func TestEarlyResponseKeepsNextBodyIntact(t *testing.T) {
 	}
 	for i := range 3 {
 		msg := fmt.Sprintf("next-%d", i)
-		if err := p.Finish(append(p.Begin(), msg...)); err != nil {
+		if err := p.Finish(t.Context(), append(p.Begin(), msg...)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Send(t.Context(), &Request{URL: srv.URL}, p); err != nil {

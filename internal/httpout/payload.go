@@ -2,6 +2,7 @@ package httpout
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,9 +53,15 @@ func (p *Payload) Begin() []byte {
 	return p.raw[:0]
 }
 
+// compressChunk is how much Finish compresses between two looks at its
+// context: compressing a large batch on a busy machine takes seconds, and
+// a sink must still answer a cancel promptly.
+const compressChunk = 1 << 20
+
 // Finish sets raw (the buffer from Begin, appended to) as the body of the
-// next Send, compressing it if asked.
-func (p *Payload) Finish(raw []byte) error {
+// next Send, compressing it if asked. It gives up with ctx's error when
+// ctx ends while it compresses.
+func (p *Payload) Finish(ctx context.Context, raw []byte) error {
 	p.raw = raw
 	if !p.gzip {
 		p.body = raw
@@ -62,8 +69,15 @@ func (p *Payload) Finish(raw []byte) error {
 	}
 	buf := bytes.NewBuffer(p.zipped[:0])
 	p.zw.Reset(buf)
-	if _, err := p.zw.Write(raw); err != nil {
-		return fmt.Errorf("compressing body: %w", err)
+	for rest := raw; len(rest) > 0; {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("compressing body: %w", err)
+		}
+		n := min(len(rest), compressChunk)
+		if _, err := p.zw.Write(rest[:n]); err != nil {
+			return fmt.Errorf("compressing body: %w", err)
+		}
+		rest = rest[n:]
 	}
 	if err := p.zw.Close(); err != nil {
 		return fmt.Errorf("compressing body: %w", err)

@@ -13,7 +13,7 @@ import (
 // one file when dir is a file, in name order. Every compile error is
 // returned, joined, so one run shows them all.
 func LoadDir(dir string, opts Options) ([]*Program, error) {
-	files, err := programFiles(dir)
+	files, err := ProgramFiles(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,8 @@ func LoadDir(dir string, opts Options) ([]*Program, error) {
 	return progs, errors.Join(errs...)
 }
 
-func programFiles(dir string) ([]string, error) {
+// ProgramFiles lists the program files of dir, as LoadDir reads them.
+func ProgramFiles(dir string) ([]string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading programs: %w", err)

@@ -47,6 +47,10 @@ type Options struct {
 	Metrics *telemetry.Registry
 	// MetricsStore holds the series of metrics rules, across reloads.
 	MetricsStore *store.Store
+	// MtailHost holds the metrics.mtail programs, across reloads.
+	MtailHost any
+	// HTTP mounts component routes on the api listener; nil without one.
+	HTTP component.Mounter
 	// Once makes sources read to the end of their input and stop.
 	Once bool
 	// GiveUpAfter, when positive, makes a sink abandon a batch whose
@@ -262,6 +266,8 @@ func (p *Pipeline) build(cfg *config.Config, c *config.Component) (*node, error)
 		Once:    p.opts.Once,
 
 		MetricsStore: p.opts.MetricsStore,
+		MtailHost:    p.opts.MtailHost,
+		HTTP:         p.opts.HTTP,
 	}
 	impl, err := spec.Build(c.Options, deps)
 	if err != nil {

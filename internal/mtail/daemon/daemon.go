@@ -52,6 +52,10 @@ type daemon struct {
 	sources map[string]string // program name -> its text
 	loads   *prometheus.CounterVec
 	lines   *prometheus.CounterVec
+	// rotations and durations are mtail's log_rotations_total and
+	// mtail_vm_line_processing_duration_seconds.
+	rotations *prometheus.CounterVec
+	durations *prometheus.HistogramVec
 }
 
 // Run serves until ctx ends. A program that fails to compile at start is
@@ -62,6 +66,11 @@ func Run(ctx context.Context, cfg Config) error {
 			Help: "Number of times each program was loaded."}, []string{"prog"}),
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "log_lines_total",
 			Help: "Lines read from each log file."}, []string{"logfile"}),
+		rotations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "log_rotations_total",
+			Help: "Rotations (the path renamed to a new file, or truncated) of each log file."}, []string{"logfile"}),
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mtail_vm_line_processing_duration_seconds",
+			Help:    "Time a program took per line, averaged over each chunk of lines (up to 16 KiB) it ran over.",
+			Buckets: prometheus.ExponentialBuckets(1e-7, 4, 10)}, []string{"prog"}),
 	}
 	if err := d.load(true); err != nil {
 		return err
@@ -163,11 +172,12 @@ func (d *daemon) programs() []*mtail.Program {
 // metric GC, until ctx ends. started is called once the files present at
 // start are open (at their end).
 func (d *daemon) follow(ctx context.Context, started func()) {
-	fd := mtail.NewFeeder(d.programs())
+	fd := d.newFeeder()
 	defer func() { fd.Close() }()
 	fl := newFollower(d.cfg.Logs, fd, d.cfg.Logger, func(path string, n int) {
 		d.lines.WithLabelValues(path).Add(float64(n))
 	})
+	fl.rotated = func(path string) { d.rotations.WithLabelValues(path).Inc() }
 	fl.scan(true)
 	started()
 	poll := time.NewTicker(d.cfg.PollInterval)
@@ -186,7 +196,7 @@ func (d *daemon) follow(ctx context.Context, started func()) {
 		case <-d.cfg.Reload:
 			_ = d.load(false)
 			fd.Close()
-			fd = mtail.NewFeeder(d.programs())
+			fd = d.newFeeder()
 			fl.feeder = fd
 		case now := <-gc.C:
 			for _, p := range d.programs() {
@@ -196,10 +206,24 @@ func (d *daemon) follow(ctx context.Context, started func()) {
 	}
 }
 
+// newFeeder runs the current programs, timing them per chunk.
+func (d *daemon) newFeeder() *mtail.Feeder {
+	progs := d.programs()
+	obs := make([]prometheus.Observer, len(progs))
+	for i, p := range progs {
+		obs[i] = d.durations.WithLabelValues(p.Name)
+	}
+	return mtail.NewObservedFeeder(progs, func(i, lines int, took time.Duration) {
+		if lines > 0 {
+			obs[i].Observe(took.Seconds() / float64(lines))
+		}
+	})
+}
+
 func (d *daemon) mux() *http.ServeMux {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(&mtail.Collector{Programs: d.programs, EmitProgLabel: d.cfg.EmitProgLabel,
-		EmitTimestamp: d.cfg.EmitTimestamp}, &selfCollector{d: d}, d.loads, d.lines,
+		EmitTimestamp: d.cfg.EmitTimestamp}, &selfCollector{d: d}, d.loads, d.lines, d.rotations, d.durations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))

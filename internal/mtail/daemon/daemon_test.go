@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -87,6 +88,10 @@ func TestFollowServeReload(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "the rotated file's line", func() bool {
 		return strings.Contains(metrics(), `hits{code="200",prog="count.mtail"} 3`)
 	})
+	if m := metrics(); !strings.Contains(m, fmt.Sprintf("log_rotations_total{logfile=%q} 1\n", log)) ||
+		!strings.Contains(m, `mtail_vm_line_processing_duration_seconds_count{prog="count.mtail"}`) {
+		t.Errorf("no rotation or processing time counted:\n%s", m)
+	}
 	if !strings.Contains(get(base+"/json"), `"Program": "count.mtail"`) {
 		t.Errorf("/json: %s", get(base+"/json"))
 	}

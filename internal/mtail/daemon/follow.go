@@ -22,7 +22,9 @@ type follower struct {
 	logger   *slog.Logger
 	files    map[string]*tailed
 	lines    func(path string, n int)
-	buf      []byte
+	// rotated is told of each rotation (rename or truncation) of a path.
+	rotated func(path string)
+	buf     []byte
 }
 
 type tailed struct {
@@ -73,6 +75,9 @@ func (fl *follower) open(path string, atEnd bool) {
 func (fl *follower) read(path string, tf *tailed) {
 	if st, err := tf.f.Stat(); err == nil && st.Size() < tf.off {
 		tf.off, tf.partial = 0, tf.partial[:0] // truncated
+		if fl.rotated != nil {
+			fl.rotated(path)
+		}
 	}
 	for {
 		n, err := tf.f.ReadAt(fl.buf, tf.off)
@@ -118,4 +123,7 @@ func (fl *follower) checkRotation(path string, tf *tailed) {
 	tf.f.Close()
 	delete(fl.files, path)
 	fl.open(path, false)
+	if fl.rotated != nil {
+		fl.rotated(path)
+	}
 }

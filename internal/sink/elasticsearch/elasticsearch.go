@@ -133,7 +133,7 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 
 // send posts the documents of b listed in s.sent and maps the answer.
 func (s *Sink) send(ctx context.Context, body []byte, b *event.Batch) error {
-	if err := s.payload.Finish(body); err != nil {
+	if err := s.payload.Finish(ctx, body); err != nil {
 		return err
 	}
 	req := s.req

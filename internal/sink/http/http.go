@@ -98,7 +98,7 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 	if len(b.Events) == 0 {
 		return nil
 	}
-	if err := s.payload.Finish(s.encode(b)); err != nil {
+	if err := s.payload.Finish(ctx, s.encode(b)); err != nil {
 		return err
 	}
 	req := s.req

@@ -52,7 +52,7 @@ func newLogplexTransport(t *target, timeout time.Duration) (*logplexTransport, e
 func (l *logplexTransport) send(ctx context.Context, f *frames) error {
 	// The encoder's buffer is reused by the next Write, and the transport
 	// may read the body after Send returns: copy it into the payload.
-	if err := l.payload.Finish(append(l.payload.Begin(), f.buf...)); err != nil {
+	if err := l.payload.Finish(ctx, append(l.payload.Begin(), f.buf...)); err != nil {
 		return err
 	}
 	h := l.header.Clone()
