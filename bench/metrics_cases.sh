@@ -60,8 +60,10 @@ YAML
     b)
       cp "$MTAIL_EXAMPLE" "$d/progs/"
       yaml_head "$ACCESS" >"$d/sluice.yaml"
-      # The bytes rule takes the size as \d+ only, so a "-" size skips the line, as mtail's
-      # `$response_size > 0` guard does, instead of counting a rule error.
+      # Both rules take mtail's regex as it is, so sluice runs it once per line for both (rules
+      # with the same inputs and regex share one evaluation); a "-" size leaves the response_size
+      # capture out of the match, which skips the line for the bytes rule, as mtail's
+      # `$response_size > 0` guard does.
       cat >>"$d/sluice.yaml" <<YAML
     - name: apache_http_requests_total
       type: counter
@@ -71,7 +73,7 @@ YAML
     - name: apache_http_bytes_total
       type: counter
       inputs: [ in ]
-      regex: '${re/((?P<response_size>\\d+)|-)/(?P<response_size>\\d+)}'
+      regex: '$re'
       value: response_size
       labels: $labels
 YAML

@@ -254,7 +254,7 @@ func (r *runner) loop(sig <-chan os.Signal) int {
 		}
 		r.shutdown()
 		if r.opts.Once && r.opts.Stdout != nil {
-			if err := printSeries(r.opts.Stdout, prom.NewSeries(r.store), r.mtail.Programs()); err != nil {
+			if err := printSeries(r.opts.Stdout, r.store, r.mtail.Programs()); err != nil {
 				fmt.Fprintf(r.opts.Stderr, "sluice: %v\n", err)
 				return ExitRuntime
 			}

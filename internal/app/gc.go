@@ -7,16 +7,16 @@ import (
 
 // Memory the GC policy assumes: the pipeline's own working heap (events
 // in buffers and batches), and what one series of log-derived metrics
-// holds (store.BenchmarkMemoryPerSeries: 150-170 bytes with two or three
-// labels, map entry included, creation time too; rounded up).
+// holds (store.BenchmarkMemoryPerSeries: ~100 bytes with two labels, map
+// entry included, creation time too; rounded up for three).
 const (
 	pipelineHeap   = 48 << 20
-	bytesPerSeries = 170
+	bytesPerSeries = 120
 )
 
 // gcPercent is the GC target for a store of n series. GOGC=200 suits the
 // pipeline's short-lived events, but series live long: 1.2 M of them are
-// ~180 MB, and a 200% headroom over that is most of the process's memory.
+// ~140 MB, and a 200% headroom over that is most of the process's memory.
 // The target shrinks as the series grow, so that the headroom stays about
 // twice the pipeline's heap, never below 50%.
 func gcPercent(series int64) int {

@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/metrics/prom"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/mtail/mtailsink"
 )
 
@@ -92,9 +93,14 @@ func (r *runner) reloadMtail(cfg *config.Config) {
 // printSeries writes the rules' series, then the mtail programs', in the
 // Prometheus text format: what `sluice run --once` prints once everything
 // is delivered (mtail's --one_shot prints its programs' metrics, not its
-// own). Each collector is gathered on its own, so a name both use cannot
-// make the other's series disappear.
-func printSeries(w io.Writer, cs ...prometheus.Collector) error {
+// own). The rules' series are streamed family by family (prom.WriteText)
+// rather than gathered, which builds a message per series first: a
+// million series must not cost GBs. Each mtail collector is gathered on
+// its own, so a name both use cannot make the other's series disappear.
+func printSeries(w io.Writer, s *store.Store, cs ...prometheus.Collector) error {
+	if err := prom.WriteText(w, s); err != nil {
+		return err
+	}
 	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
 	for _, c := range cs {
 		reg := prometheus.NewRegistry()

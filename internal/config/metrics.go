@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"reflect"
 	"strings"
 
@@ -77,6 +79,7 @@ func (p *parser) metrics(n *yaml.Node, cfg *Config) {
 			"tls and auth apply to metrics.listen, which is not set")
 	}
 	seen := map[string]*yaml.Node{}
+	first := len(cfg.Components)
 	for i := range sec.Rules {
 		r := &sec.Rules[i]
 		name := findKey(r, "name")
@@ -93,6 +96,7 @@ func (p *parser) metrics(n *yaml.Node, cfg *Config) {
 		}
 	}
 	p.checkRuleNames(sec.Rules)
+	shareRules(cfg.Components[first:])
 	if r, dup := seen["mtail"]; dup && sec.Mtail.Kind != 0 {
 		p.errorf(r, "metrics.rules.mtail", "rename the rule", "a rule named mtail would have the ID of the metrics.mtail section")
 	} else if sec.Mtail.Kind != 0 {
@@ -187,4 +191,48 @@ func (p *parser) metricsSink(n *yaml.Node, name, id, typ, what string) *Componen
 	p.sinkDefaults(c, n, name)
 	c.Hash = hashNode(n)
 	return c
+}
+
+// ruleSharer is a metrics rule's options (internal/metrics/rules): rules
+// with the same inputs and the same non-empty ShareKey (condition, field,
+// regex) run their regex once per event for all of them.
+type ruleSharer interface {
+	ShareKey() string
+	Share(members []any, i int)
+}
+
+// shareRules groups the rules that can share an evaluation and tells each
+// its group. Every member's hash takes in the whole group's, so a reload
+// that changes, adds or removes a member rebuilds the group's sinks.
+func shareRules(rules []*Component) {
+	groups := map[string][]*Component{}
+	var keys []string
+	for _, c := range rules {
+		r, ok := c.Options.(ruleSharer)
+		if !ok || r.ShareKey() == "" {
+			continue
+		}
+		k := strings.Join(c.Inputs, "\x00") + "\x01" + r.ShareKey()
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], c)
+	}
+	for _, k := range keys {
+		g := groups[k]
+		if len(g) < 2 {
+			continue
+		}
+		members := make([]any, len(g))
+		hashes := make([]string, len(g))
+		for i, c := range g {
+			members[i], hashes[i] = c.Options, c.ID+"="+c.Hash
+		}
+		all := strings.Join(hashes, ",")
+		for i, c := range g {
+			c.Options.(ruleSharer).Share(members, i)
+			sum := sha256.Sum256([]byte(c.Hash + " group " + all))
+			c.Hash = hex.EncodeToString(sum[:8])
+		}
+	}
 }

@@ -115,6 +115,25 @@ func BenchmarkRegexCapturesBatch1000(b *testing.B) {
 `, apacheLines(), 1000)
 }
 
+// BenchmarkGroupTwoRulesBatch1000: bench/metrics.sh case b, mtail's
+// two counters as two rules over its regex, which share one evaluation
+// (group.go): compare with BenchmarkRegexCapturesBatch1000's one rule.
+func BenchmarkGroupTwoRulesBatch1000(b *testing.B) {
+	benchRuleBatch(b, `  rules:
+    - name: apache_http_requests_total
+      type: counter
+      inputs: [in]
+      regex: '^(?P<hostname>[0-9A-Za-z\.:-]+) (?P<remote_logname>[0-9A-Za-z-]+) (?P<remote_username>[0-9A-Za-z-]+) \[(?P<timestamp>\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} (\+|-)\d{4})\] "(?P<request_method>[A-Z]+) (?P<URI>\S+) (?P<http_version>HTTP\/[0-9\.]+)" (?P<request_status>\d{3}) ((?P<response_size>\d+)|-) "(?P<referer>\S+)" "(?P<user_agent>[[:print:]]+)"$'
+      labels: { request_method: request_method, http_version: http_version, request_status: request_status }
+    - name: apache_http_bytes_total
+      type: counter
+      inputs: [in]
+      regex: '^(?P<hostname>[0-9A-Za-z\.:-]+) (?P<remote_logname>[0-9A-Za-z-]+) (?P<remote_username>[0-9A-Za-z-]+) \[(?P<timestamp>\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} (\+|-)\d{4})\] "(?P<request_method>[A-Z]+) (?P<URI>\S+) (?P<http_version>HTTP\/[0-9\.]+)" (?P<request_status>\d{3}) ((?P<response_size>\d+)|-) "(?P<referer>\S+)" "(?P<user_agent>[[:print:]]+)"$'
+      value: response_size
+      labels: { request_method: request_method, http_version: http_version, request_status: request_status }
+`, apacheLines(), 1000)
+}
+
 // TestNoAllocsForExistingSeries guards what the benchmarks show: counting
 // into series that exist allocates nothing, for rules without a regex.
 func TestNoAllocsForExistingSeries(t *testing.T) {

@@ -108,6 +108,9 @@ type Config struct {
 	NativeMaxBuckets int `yaml:"native_max_buckets"`
 
 	compiled *rule // built by Validate
+	// group and pos: the rules sharing this one's evaluation (group.go)
+	group *group
+	pos   int
 }
 
 // ExponentialBuckets describes Count bounds from Start, each Factor times
@@ -414,7 +417,7 @@ func (c *Config) buckets(kind store.Kind) ([]float64, error) {
 // reload that changes only where its events come from keeps its series.
 func (c *Config) hash() string {
 	k := *c
-	k.compiled, k.ExponentialBuckets, k.LinearBuckets = nil, nil, nil
+	k.compiled, k.ExponentialBuckets, k.LinearBuckets, k.group, k.pos = nil, nil, nil, nil, 0
 	s := fmt.Sprintf("%#v %#v %#v", k, c.ExponentialBuckets, c.LinearBuckets)
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])

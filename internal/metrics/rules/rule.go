@@ -100,6 +100,12 @@ type Sink struct {
 	det  detail
 	// helpers evaluate parts of a large batch beside s (parallel.go)
 	helpers []*Sink
+	// group is the rules sharing s's condition and regex (group.go), pos
+	// s's place in it; nil for a rule on its own.
+	group   *group
+	pos     int
+	peerBuf []*Sink
+	copies  []*Sink // a helper's scratch copies of the group's peers
 }
 
 // New builds the sink of a rule, taking its family from the shared store
@@ -114,19 +120,35 @@ func New(c *Config, d component.Deps) (component.Sink, error) {
 	s.errs = d.Metrics.Counter("metrics_rule_errors_total", "Events a metrics rule could not count: a missing field, a value that is not a number, a template that failed, or the series budget.", rl, name)
 	s.dur = d.Metrics.Histogram("metrics_rule_duration_seconds", "Time a metrics rule took to evaluate one batch.", prometheus.ExponentialBuckets(1e-6, 4, 10), rl, name)
 	s.initDetail(d)
+	s.join(c)
 	return s, nil
 }
 
-// Write counts every event of b and acknowledges it: returns nil.
+// Write counts every event of b and acknowledges it: returns nil. A rule
+// that follows another of its group (group.go) counts nothing here: the
+// group's first rule counts the events for it.
 func (s *Sink) Write(_ context.Context, b *event.Batch) error {
+	if s.following() {
+		return nil
+	}
 	start := s.now()
-	var t tally
-	if n := s.workers(len(b.Events)); n > 1 {
-		t = s.evalParallel(b.Events, n)
+	peers := s.peers()
+	var ts []tally
+	if n := s.workers(len(b.Events), peers); n > 1 {
+		ts = s.evalParallel(b.Events, n, peers)
 	} else {
-		t = s.evalAll(b.Events)
+		ts = s.evalAll(b.Events, peers, make([]tally, 1+len(peers)))
 	}
 	s.dur.Observe(s.now().Sub(start).Seconds())
+	s.report(ts[0])
+	for i, p := range peers {
+		p.report(ts[i+1])
+	}
+	return nil
+}
+
+// report counts what evaluating a batch came to in s's own metrics.
+func (s *Sink) report(t tally) {
 	if t.skipped > 0 {
 		s.skipped.Add(float64(t.skipped))
 	}
@@ -134,7 +156,6 @@ func (s *Sink) Write(_ context.Context, b *event.Batch) error {
 		s.errs.Add(float64(t.failed))
 		s.deps.Logger.Warn("metrics rule could not count events", "rule", s.r.opts.Name, "events", t.failed, "error", t.first)
 	}
-	return nil
 }
 
 // tally is what evaluating some events came to.
@@ -151,57 +172,85 @@ func (t *tally) add(o tally) {
 	}
 }
 
-// evalAll evaluates events in order with s's scratch buffers.
-func (s *Sink) evalAll(events []event.Event) tally {
-	var t tally
-	for i := range events {
-		err := s.eval(&events[i])
-		switch {
-		case err == nil:
-		case err == errSkip: // eval returns it as is; errors.Is costs more per event
-			t.skipped++
-		default:
-			t.failed++
-			if t.first == nil {
-				t.first = err
-			}
+func (t *tally) note(err error) {
+	switch {
+	case err == nil:
+	case err == errSkip: // eval returns it as is; errors.Is costs more per event
+		t.skipped++
+	default:
+		t.failed++
+		if t.first == nil {
+			t.first = err
 		}
 	}
-	return t
+}
+
+// evalAll evaluates events in order with s's scratch buffers, for s and
+// its peers, which share s's condition and regex: ts[0] is s's tally,
+// ts[i+1] peers[i]'s.
+func (s *Sink) evalAll(events []event.Event, peers []*Sink, ts []tally) []tally {
+	subs := s.r.subs
+	for _, p := range peers {
+		subs = subs || p.r.subs
+	}
+	for i := range events {
+		e := &events[i]
+		text, err := s.match(e, subs)
+		if err != nil {
+			for j := range ts {
+				ts[j].note(err)
+			}
+			continue
+		}
+		ts[0].note(s.count(e, text))
+		for j, p := range peers {
+			p.subs = s.subs
+			ts[j+1].note(p.count(e, text))
+		}
+	}
+	return ts
 }
 
 var errSkip = errors.New("skipped")
 var errBudget = errors.New("series budget reached (metrics.max_series)")
 
-// eval applies the rule to one event.
-func (s *Sink) eval(e *event.Event) error {
+// match applies the rule's condition and regex to e: the text the regex
+// matched (its submatch positions in s.subs when subs), errSkip when
+// either rejects the event.
+func (s *Sink) match(e *event.Event, subs bool) ([]byte, error) {
 	r := s.r
 	if r.cond != nil {
 		ok, err := r.cond.Bool(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
-			return errSkip
+			return nil, errSkip
 		}
 	}
 	var text []byte
 	if r.re != nil {
 		var err error
 		if text, err = s.matchText(e); err != nil {
-			return err
+			return nil, err
 		}
 		if r.pre != nil && !r.pre.mayMatch(text) {
-			return errSkip
+			return nil, errSkip
 		}
-		if !r.subs {
+		if !subs {
 			if !r.re.Match(text) {
-				return errSkip
+				return nil, errSkip
 			}
 		} else if s.subs = r.re.FindSubmatchIndex(text); s.subs == nil {
-			return errSkip
+			return nil, errSkip
 		}
 	}
+	return text, nil
+}
+
+// count updates the rule's series for a matched event.
+func (s *Sink) count(e *event.Event, text []byte) error {
+	r := s.r
 	v, err := s.number(e, text)
 	if err != nil {
 		return err
@@ -260,7 +309,10 @@ func (s *Sink) number(e *event.Event, text []byte) (float64, error) {
 	case src.capture > 0:
 		a, b := s.subs[2*src.capture], s.subs[2*src.capture+1]
 		if a < 0 {
-			return 0, errMissing
+			// The capture took no part in the match (an alternative
+			// without it, as in `(?P<size>\d+)|-`): no value to count,
+			// like mtail's `$size > 0 { ... }` guard.
+			return 0, errSkip
 		}
 		return parseNumber(text[a:b])
 	}

@@ -12,9 +12,12 @@ type Detail struct {
 	Time int64
 }
 
-// extra is what only some families keep per series. A series of a family
-// that needs none of it has a nil ext: no memory beyond the pointer.
+// extra is what only some families keep per series: histograms (their
+// bucket counts) and the rules with exemplars or event times. A series of
+// a family that needs none of it has a nil ext: no memory beyond the
+// pointer.
 type extra struct {
+	counts    []uint64   // a histogram's per-bucket counts, not cumulative; the last is +Inf
 	exemplars []exemplar // one per classic bucket (histograms) or one; nil: not kept
 	time      int64      // the newest Detail.Time seen
 	native    *native    // native histograms only
@@ -33,10 +36,13 @@ type exemplar struct {
 func (f *Family) newExtra() *extra {
 	o := &f.opts
 	nat := o.Native && o.Kind == Histogram
-	if len(o.Exemplar) == 0 && !o.Timestamp && !nat {
+	if len(o.Exemplar) == 0 && !o.Timestamp && o.Kind != Histogram {
 		return nil
 	}
 	x := &extra{}
+	if o.Kind == Histogram {
+		x.counts = make([]uint64, len(o.Buckets)+1)
+	}
 	if len(o.Exemplar) > 0 {
 		n := 1
 		if o.Kind == Histogram {
@@ -52,16 +58,16 @@ func (f *Family) newExtra() *extra {
 
 // AddAt is Add with an exemplar and an event time.
 func (f *Family) AddAt(key []byte, v float64, d Detail) bool {
-	return f.update(key, func(s *Series) {
-		s.Value += v
+	return f.update(key, func(s *cell) {
+		s.value += v
 		s.ext.note(0, v, d)
 	})
 }
 
 // SetAt is Set with an event time (gauges keep no exemplar).
 func (f *Family) SetAt(key []byte, v float64, d Detail) bool {
-	return f.update(key, func(s *Series) {
-		s.Value = v
+	return f.update(key, func(s *cell) {
+		s.value = v
 		s.ext.note(-1, v, d)
 	})
 }
@@ -69,7 +75,7 @@ func (f *Family) SetAt(key []byte, v float64, d Detail) bool {
 // ObserveAt is Observe with an exemplar, kept for the bucket v falls in,
 // and an event time.
 func (f *Family) ObserveAt(key []byte, v float64, d Detail) bool {
-	return f.update(key, func(s *Series) { s.ext.note(f.observe(s, v), v, d) })
+	return f.update(key, func(s *cell) { s.ext.note(f.observe(s, v), v, d) })
 }
 
 // note records d for the update of bucket i (0 for a counter, -1 for no

@@ -17,8 +17,8 @@ type Family struct {
 	folded atomic.Uint64
 
 	mu      sync.Mutex
-	series  map[string]*Series // the overflow series too, under its key
-	dropped bool               // replaced or removed by a reload: updates are ignored
+	series  map[string]*cell // the overflow series too, under its key
+	dropped bool             // replaced or removed by a reload: updates are ignored
 }
 
 // Series is one label set's value: a counter's or gauge's Value, or a
@@ -37,8 +37,37 @@ type Series struct {
 	Sum     float64
 	Count   uint64
 	Created int64 // unix nanos
-	last    int64 // unix nanos of the last update
 	ext     *extra
+}
+
+// cell is a stored series: 48 bytes with its allocation header, where a
+// Series is 96 (1.17 M series: 56 MB less). Its labels are its key in the
+// family's map; a histogram's bucket counts are in ext.
+type cell struct {
+	value   float64 // a counter's or gauge's value; a histogram's sum
+	count   uint64  // a histogram's observations
+	created int64   // unix nanos
+	last    int64   // unix nanos of the last update
+	ext     *extra
+}
+
+// copyOut returns the Series of c, its labels not filled in.
+func (c *cell) copyOut(hist bool) Series {
+	s := Series{Value: c.value, Created: c.created}
+	if hist {
+		s.Value, s.Sum, s.Count = 0, c.value, c.count
+		s.Counts = append([]uint64(nil), c.ext.counts...)
+	}
+	return s
+}
+
+// reset zeroes c for a reset_on_scrape family.
+func (c *cell) reset(now int64) {
+	c.value, c.count, c.created = 0, 0, now
+	if c.ext != nil {
+		clear(c.ext.counts)
+	}
+	c.ext.reset()
 }
 
 // Options returns the options the family was made with.
@@ -59,32 +88,32 @@ func (f *Family) Len() int {
 // It reports false when the series could not be created (global budget).
 // A family dropped by a reload ignores updates and reports true.
 func (f *Family) Add(key []byte, v float64) bool {
-	return f.update(key, func(s *Series) { s.Value += v })
+	return f.update(key, func(s *cell) { s.value += v })
 }
 
 // Set sets a gauge series to v.
 func (f *Family) Set(key []byte, v float64) bool {
-	return f.update(key, func(s *Series) { s.Value = v })
+	return f.update(key, func(s *cell) { s.value = v })
 }
 
 // Observe records v in a histogram series.
 func (f *Family) Observe(key []byte, v float64) bool {
-	return f.update(key, func(s *Series) { f.observe(s, v) })
+	return f.update(key, func(s *cell) { f.observe(s, v) })
 }
 
 // observe records v in s and returns the index of its classic bucket.
-func (f *Family) observe(s *Series, v float64) int {
+func (f *Family) observe(s *cell, v float64) int {
 	i := sort.SearchFloat64s(f.opts.Buckets, v) // first bound >= v; len(b) is +Inf
-	s.Counts[i]++
-	s.Sum += v
-	s.Count++
-	if s.ext != nil && s.ext.native != nil {
+	s.ext.counts[i]++
+	s.value += v
+	s.count++
+	if s.ext.native != nil {
 		s.ext.native.observe(v, f.opts.NativeMaxBuckets)
 	}
 	return i
 }
 
-func (f *Family) update(key []byte, op func(*Series)) bool {
+func (f *Family) update(key []byte, op func(*cell)) bool {
 	now := f.store.now().UnixNano()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -104,7 +133,7 @@ func (f *Family) update(key []byte, op func(*Series)) bool {
 
 // create makes the series of key, or returns the overflow series, or nil
 // when the store's budget refuses it. f.mu is held.
-func (f *Family) create(key []byte) *Series {
+func (f *Family) create(key []byte) *cell {
 	if f.opts.MaxSeries > 0 && len(f.series) >= f.opts.MaxSeries {
 		// The overflow series is an ordinary series of the map, so an
 		// event whose labels really are all __overflow__ shares it instead
@@ -118,8 +147,7 @@ func (f *Family) create(key []byte) *Series {
 	if !f.store.reserve(f.opts.Name) {
 		return nil
 	}
-	s := f.newSeries()
-	s.Created = f.store.now().UnixNano()
+	s := &cell{created: f.store.now().UnixNano(), ext: f.newExtra()}
 	f.series[string(key)] = s
 	return s
 }
@@ -132,15 +160,6 @@ func (f *Family) overflowKey() []byte {
 	return k
 }
 
-func (f *Family) newSeries() *Series {
-	s := &Series{}
-	if f.opts.Kind == Histogram {
-		s.Counts = make([]uint64, len(f.opts.Buckets)+1)
-	}
-	s.ext = f.newExtra()
-	return s
-}
-
 // Collect calls fn with a copy of every series, removing the expired ones
 // first, and then zeroes them all when the family resets on scrape. fn runs
 // after the family's lock is released, so a slow scraper does not hold up
@@ -150,17 +169,14 @@ func (f *Family) Collect(fn func(Series)) {
 	f.mu.Lock()
 	f.sweepLocked(now)
 	out := make([]Series, 0, len(f.series))
+	hist := f.opts.Kind == Histogram
 	for k, s := range f.series {
-		c := *s
+		c := s.copyOut(hist)
 		c.Labels = splitKey(k, len(f.opts.Labels))
-		c.Counts = append([]uint64(nil), s.Counts...)
 		c.ext = s.ext.snapshot()
 		out = append(out, c)
 		if f.opts.ResetOnScrape {
-			s.Value, s.Sum, s.Count = 0, 0, 0
-			clear(s.Counts)
-			s.Created = now.UnixNano()
-			s.ext.reset()
+			s.reset(now.UnixNano())
 		}
 	}
 	f.mu.Unlock()

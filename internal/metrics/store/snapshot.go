@@ -9,9 +9,11 @@ package store
 func (f *Family) Snapshot(fn func(Series)) {
 	f.mu.Lock()
 	out := make([]Series, 0, len(f.series))
+	hist := f.opts.Kind == Histogram
 	for k, s := range f.series {
-		out = append(out, Series{Labels: splitKey(k, len(f.opts.Labels)), Value: s.Value, Sum: s.Sum, Count: s.Count,
-			Counts: append([]uint64(nil), s.Counts...)})
+		c := s.copyOut(hist)
+		c.Labels, c.Created = splitKey(k, len(f.opts.Labels)), 0
+		out = append(out, c)
 	}
 	f.mu.Unlock()
 	for _, s := range out {

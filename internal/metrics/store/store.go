@@ -132,7 +132,7 @@ func (s *Store) Family(o Options) *Family {
 	defer s.mu.Unlock()
 	f, ok := s.families[o.Name]
 	if !ok {
-		f = &Family{store: s, opts: o, series: map[string]*Series{}}
+		f = &Family{store: s, opts: o, series: map[string]*cell{}}
 		s.families[o.Name] = f
 		return f
 	}
@@ -143,7 +143,7 @@ func (s *Store) Family(o Options) *Family {
 	if p, ok := s.pending[key]; ok {
 		return p
 	}
-	p := &Family{store: s, opts: o, series: map[string]*Series{}}
+	p := &Family{store: s, opts: o, series: map[string]*cell{}}
 	s.pending[key] = p
 	return p
 }
@@ -185,7 +185,7 @@ func (s *Store) Retain(keep map[string]string) {
 func (s *Store) dropLocked(f *Family) {
 	f.mu.Lock()
 	s.total.Add(-int64(len(f.series)))
-	f.series, f.dropped = map[string]*Series{}, true
+	f.series, f.dropped = map[string]*cell{}, true
 	f.mu.Unlock()
 }
 
