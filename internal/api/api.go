@@ -113,8 +113,21 @@ func (s *Server) Start() error {
 			s.log.Error("api server stopped", "error", err)
 		}
 	}()
-	s.log.Info("api listening", "address", ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "auth", s.cfg.Auth.Enabled())
+	s.log.Info("api listening", "address", ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "auth", s.cfg.Auth.Enabled(),
+		"open", s.URL())
 	return nil
+}
+
+// URL is what a browser or `sluice tail --server` opens: the listener's
+// address with http:// or https://, or the unix socket path.
+func (s *Server) URL() string {
+	if s.ln.Addr().Network() == "unix" {
+		return "unix://" + s.ln.Addr().String()
+	}
+	if s.cfg.TLS.Enabled() {
+		return "https://" + s.ln.Addr().String() + "/"
+	}
+	return "http://" + s.ln.Addr().String() + "/"
 }
 
 // Addr is the address the server listens on (useful with port 0).
