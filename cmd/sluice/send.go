@@ -122,7 +122,7 @@ func runSend(ctx context.Context, o *sendOptions, in io.Reader, stdout, stderr i
 		fmt.Fprintf(stderr, "sluice send: %v\n", err)
 		return app.ExitConfig
 	}
-	defer sk.Close(context.Background()) //nolint:errcheck // closing politely; nothing to report
+	defer func() { _ = sk.Close(context.Background()) }() // closing politely; nothing to report
 
 	host, _ := os.Hostname()
 	lines := make(chan event.Event, sendQueue)

@@ -36,7 +36,7 @@ func authServer(t *testing.T) (*Server, string, *http.Client, *prometheus.Regist
 		Auth: config.Auth{Users: map[string]config.Secret{"alice": config.Secret(hash)}, Tokens: []config.Secret{"tok"}}},
 		reg, func() (any, error) { return nil, nil }, tu.Deps(t, "api").Logger)
 	m := NewMounts()
-	m.Mount("/api/v1/live/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "live") }))
+	m.Mount("/api/v1/live/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "live") }))
 	s.Handle(MountsPrefix, m)
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
