@@ -284,7 +284,7 @@ func sluiceEnvRead(t *testing.T) []string {
 	var names []string
 	for _, root := range []string{"../../cmd", "../../internal"} {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "/testutil/") ||
+			if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "/testutil/") || strings.HasSuffix(filepath.Dir(path), "test") ||
 				!(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".yaml")) {
 				return err
 			}
