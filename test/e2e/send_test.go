@@ -101,10 +101,19 @@ func TestSendToTail(t *testing.T) {
 	}
 }
 
-// TestSendServerRestart: the server stops (SIGTERM) and starts again on
-// the same port while `sluice send` is streaming; send reconnects, resends
-// what had no receipt, and exits 0: every line is in the output file.
+// TestSendServerRestart: the server stops and starts again on the same
+// port while `sluice send` is streaming, politely (SIGTERM: it drains and
+// answers what it cannot take "abandoned") or not (SIGKILL, mid-stream:
+// batches in flight have no receipt). send reconnects, resends what had
+// no receipt, and exits 0: every line is in the server's output file
+// (duplicates are allowed: delivery is at least once).
 func TestSendServerRestart(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) { sendRestart(t, sig) })
+	}
+}
+
+func sendRestart(t *testing.T, sig syscall.Signal) {
 	dir := t.TempDir()
 	ca := testutil.NewCA(t)
 	addr := freeTCPAddr(t)
@@ -126,24 +135,31 @@ func TestSendServerRestart(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	out := filepath.Join(dir, "out.log")
-	const half = 20000
-	write := func(from int) {
-		for i := from; i < from+half; i++ {
+	const n = 40000
+	written := make(chan struct{})
+	go func() { // paced, so that the restart falls mid-stream; bounded by n
+		defer close(written)
+		for i := range n {
 			if _, err := fmt.Fprintf(pw, "line %d\n", i); err != nil {
 				t.Error(err)
 				return
 			}
+			if i%200 == 199 {
+				time.Sleep(2 * time.Millisecond)
+			}
 		}
-	}
-	write(0)
-	waitFor(t, 30*time.Second, "the first lines to arrive", func() bool { return countLines(out) > 1000 })
-	if code := p.stop(syscall.SIGTERM); code != 0 {
+	}()
+	waitFor(t, 30*time.Second, "the first lines to arrive", func() bool { return countLines(out) > 2000 })
+	if sig == syscall.SIGKILL {
+		_ = p.cmd.Process.Kill()
+		p.wait(30 * time.Second)
+	} else if code := p.stop(sig); code != 0 {
 		t.Fatalf("server exit %d", code)
 	}
-	go write(half) // while the server is down
+	atStop := countLines(out)
 	p2 := start(t, cfg, nil)
 	p2.ready()
-	waitFor(t, 30*time.Second, "every line to arrive", func() bool { return countLines(out) >= 2*half })
+	<-written
 	_ = pw.Close()
 	select {
 	case err := <-done:
@@ -153,12 +169,13 @@ func TestSendServerRestart(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("sluice send did not exit\n%s", stderr.String())
 	}
+	// send exited 0: everything was acknowledged, so it is in the file.
 	seen := map[string]int{}
 	for _, l := range readFileLines(t, out) {
 		seen[l]++
 	}
 	dups := 0
-	for i := range 2 * half {
+	for i := range n {
 		switch c := seen[fmt.Sprintf("line %d", i)]; {
 		case c == 0:
 			t.Fatalf("line %d lost", i)
@@ -166,7 +183,10 @@ func TestSendServerRestart(t *testing.T) {
 			dups += c - 1
 		}
 	}
-	t.Logf("%d lines in, %d distinct out, %d duplicates (at-least-once across the restart)", 2*half, len(seen), dups)
+	t.Logf("%d lines in, %d when the server stopped, %d distinct out, %d duplicates", n, atStop, len(seen), dups)
+	if atStop >= n {
+		t.Errorf("the server stopped after every line had arrived: the restart was not mid-stream")
+	}
 	if !strings.Contains(stderr.String(), "connected again") {
 		t.Errorf("send's stderr %q does not say it reconnected", stderr.String())
 	}
