@@ -127,6 +127,7 @@ func TestFlagsSection(t *testing.T) {
 		{"components", nil},
 		{"version", nil},
 		{"tail", []string{"--server URL", "--stream ID", "--grep REGEX", "--json", "--since DURATION", "--token TOKEN", "--tls-ca FILE"}},
+		{"send", []string{"--server URL", "--stream ID", "--token TOKEN", "--tls-ca FILE", "--mute", "--timeout DURATION", "--max-line SIZE"}},
 		{"mtail", []string{"--progs DIR", "--logs GLOB", "--one_shot", "--one_shot_format FORMAT", "-v INT"}},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
@@ -142,8 +143,8 @@ func TestFlagsSection(t *testing.T) {
 			}
 		})
 	}
-	if len(commands) != 7 {
-		t.Errorf("%d commands, the table above has 7: add the new one", len(commands))
+	if len(commands) != 8 {
+		t.Errorf("%d commands, the table above has 8: add the new one", len(commands))
 	}
 }
 
@@ -232,7 +233,8 @@ func TestEnvironmentListed(t *testing.T) {
 			v := map[string]string{"c": "SLUICE_CONFIG", "once": "SLUICE_ONCE", "grace": "SLUICE_GRACE",
 				"ready-file": "SLUICE_READY_FILE", "server": "SLUICE_SERVER", "stream": "SLUICE_STREAM", "grep": "SLUICE_GREP",
 				"icase": "SLUICE_ICASE", "expr": "SLUICE_EXPR", "json": "SLUICE_JSON", "since": "SLUICE_SINCE", "last": "SLUICE_LAST",
-				"token": "SLUICE_TOKEN", "tls-ca": "SLUICE_TLS_CA"}[f.Name]
+				"token": "SLUICE_TOKEN", "tls-ca": "SLUICE_TLS_CA", "mute": "SLUICE_MUTE", "timeout": "SLUICE_TIMEOUT",
+				"max-line": "SLUICE_MAX_LINE"}[f.Name]
 			if v == "" {
 				t.Errorf("sluice %s: new flag -%s; add its variable to this test", c.name, f.Name)
 			}
@@ -282,7 +284,7 @@ func sluiceEnvRead(t *testing.T) []string {
 	var names []string
 	for _, root := range []string{"../../cmd", "../../internal"} {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "/testutil/") ||
+			if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "/testutil/") || strings.HasSuffix(filepath.Dir(path), "test") ||
 				!(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".yaml")) {
 				return err
 			}

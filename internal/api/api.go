@@ -1,14 +1,14 @@
 // Package api is sluice's one HTTP listener: /healthz, /api/v1/health, /metrics,
-// and the mount point for the web UI and ingest endpoints of later
-// components. It listens on loopback unless told otherwise, speaks TLS when
-// given a certificate, and requires basic auth or a bearer token on every
-// path but /healthz when users or tokens are configured.
+// the login page and session API, and the mount point for the web UI and
+// ingest endpoints of later components. It listens on loopback unless told
+// otherwise, speaks TLS when given a certificate, and, when users or tokens
+// are configured, requires basic auth, a bearer token or a login session
+// (cookie) on every path but /healthz and the login page; cookie-borne
+// requests from another origin are refused (CSRF).
 package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -17,12 +17,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/tlsconf"
@@ -30,11 +31,17 @@ import (
 
 // Server serves the API.
 type Server struct {
-	cfg config.API
-	mux *http.ServeMux
-	srv *http.Server
-	ln  net.Listener
-	log *slog.Logger
+	cfg      config.API
+	mux      *http.ServeMux
+	srv      *http.Server
+	ln       net.Listener
+	log      *slog.Logger
+	sessions *sessions
+	limiter  *limiter
+	counters counters
+
+	mu     sync.Mutex
+	routes []string // every pattern on mux, for Routes
 }
 
 // Health reports whether sluice is healthy: a non-nil error (naming the
@@ -45,9 +52,11 @@ type Health func() (report any, err error)
 
 // New builds the server; Start opens the listener.
 func New(cfg config.API, g prometheus.Gatherer, health Health, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: log}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true, EnableOpenMetricsTextCreatedSamples: true}))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: log,
+		sessions: newSessions(cfg.Sessions.TTL.D()), limiter: newLimiter(loginBurst, loginEvery),
+		counters: newCounters(g)}
+	s.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true, EnableOpenMetricsTextCreatedSamples: true}))
+	s.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		report, err := health()
 		if r.URL.Query().Has("verbose") {
 			writeHealthJSON(w, report, err)
@@ -58,11 +67,14 @@ func New(cfg config.API, g prometheus.Gatherer, health Health, log *slog.Logger)
 			return
 		}
 		fmt.Fprintln(w, "ok")
-	})
-	s.mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, _ *http.Request) {
+	}))
+	s.Handle("GET /api/v1/health", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		report, err := health()
 		writeHealthJSON(w, report, err)
-	})
+	}))
+	s.Handle("GET "+LoginPath, http.HandlerFunc(s.loginPage))
+	s.Handle("POST "+LoginAPIPath, http.HandlerFunc(s.login))
+	s.Handle("POST "+LogoutAPIPath, http.HandlerFunc(s.logout))
 	return s
 }
 
@@ -84,7 +96,20 @@ func writeHealthJSON(w http.ResponseWriter, report any, err error) {
 }
 
 // Handle mounts a handler behind the same authentication.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mu.Lock()
+	s.routes = append(s.routes, pattern)
+	s.mu.Unlock()
+	s.mux.Handle(pattern, h)
+}
+
+// Routes lists every pattern registered with Handle, sorted: what a test
+// walks to prove no route answers without credentials.
+func (s *Server) Routes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(slices.Values(s.routes))
+}
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
@@ -113,8 +138,21 @@ func (s *Server) Start() error {
 			s.log.Error("api server stopped", "error", err)
 		}
 	}()
-	s.log.Info("api listening", "address", ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "auth", s.cfg.Auth.Enabled())
+	s.log.Info("api listening", "address", ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "auth", s.cfg.Auth.Enabled(),
+		"open", s.URL())
 	return nil
+}
+
+// URL is what a browser or `sluice tail --server` opens: the listener's
+// address with http:// or https://, or the unix socket path.
+func (s *Server) URL() string {
+	if s.ln.Addr().Network() == "unix" {
+		return "unix://" + s.ln.Addr().String()
+	}
+	if s.cfg.TLS.Enabled() {
+		return "https://" + s.ln.Addr().String() + "/"
+	}
+	return "http://" + s.ln.Addr().String() + "/"
 }
 
 // Addr is the address the server listens on (useful with port 0).
@@ -143,51 +181,3 @@ func listen(addr string) (net.Listener, error) {
 	}
 	return ln, nil
 }
-
-// authenticate requires a valid bearer token or basic-auth user on every
-// path except /healthz, when any credential is configured.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	if !s.cfg.Auth.Enabled() {
-		return next
-	}
-	tokens := make([][32]byte, len(s.cfg.Auth.Tokens))
-	for i, t := range s.cfg.Auth.Tokens {
-		tokens[i] = sha256.Sum256([]byte(t.Reveal()))
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || Authorized(r, s.cfg.Auth.Users, tokens) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="sluice", charset="UTF-8"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-	})
-}
-
-// Authorized checks r's credentials: a bearer token compared in constant
-// time (as SHA-256 digests, so length leaks nothing), or a basic-auth user
-// whose password matches its bcrypt hash.
-func Authorized(r *http.Request, users map[string]config.Secret, tokens [][32]byte) bool {
-	h := r.Header.Get("Authorization")
-	if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
-		sum := sha256.Sum256([]byte(tok))
-		match := 0
-		for _, t := range tokens {
-			match |= subtle.ConstantTimeCompare(sum[:], t[:])
-		}
-		return match == 1
-	}
-	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	hash, known := users[user]
-	if !known {
-		// Spend the same time as a real check so user names cannot be probed.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(pass))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash.Reveal()), []byte(pass)) == nil
-}
-
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("sluice-dummy"), bcrypt.DefaultCost)

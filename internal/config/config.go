@@ -80,6 +80,17 @@ type API struct {
 	TLS ServerTLS `yaml:"tls"`
 	// Auth protects every endpoint except /healthz.
 	Auth Auth `yaml:"auth"`
+	// AllowInsecure lets the api listen on a non-loopback address without
+	// auth; refused otherwise.
+	AllowInsecure bool `yaml:"allow_insecure"`
+	// Sessions are the web UI's logins (POST /api/v1/login).
+	Sessions Sessions `yaml:"sessions"`
+}
+
+// Sessions configures login sessions on the api listener.
+type Sessions struct {
+	// TTL is how long a session lasts after login. Default 12h.
+	TTL Duration `yaml:"ttl"`
 }
 
 // ServerTLS is the TLS setup of a listener.

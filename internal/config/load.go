@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 
@@ -105,6 +107,9 @@ func (p *parser) parse(data []byte) *Config {
 	p.checkLog(root, &cfg.Log)
 	if cfg.API != nil && cfg.API.Listen == "" {
 		cfg.API.Listen = "127.0.0.1:9580"
+	}
+	if cfg.API != nil {
+		p.checkAPI(findKey(root, "api"), cfg.API)
 	}
 	for _, sec := range []struct {
 		kind  component.Kind
@@ -544,4 +549,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkAPI refuses an api listener reachable from other machines without
+// auth (unless allow_insecure), and sets the session defaults.
+func (p *parser) checkAPI(n *yaml.Node, a *API) {
+	if a.Sessions.TTL == 0 {
+		a.Sessions.TTL = Duration(12 * time.Hour)
+	}
+	if a.Sessions.TTL < 0 {
+		p.errorf(findKey(n, "sessions"), "api", "", "sessions.ttl must be positive")
+	}
+	if a.Auth.Enabled() || a.AllowInsecure || loopback(a.Listen) {
+		return
+	}
+	p.errorf(findKey(n, "listen"), "api", "add api.auth (users or tokens), listen on 127.0.0.1, or set api.allow_insecure: true",
+		"refusing to serve the api on %s without auth: anyone who can reach it could read every log line", a.Listen)
+}
+
+// loopback reports whether listen only accepts local connections: a
+// loopback address or a unix socket.
+func loopback(listen string) bool {
+	if strings.HasPrefix(listen, "unix://") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
