@@ -14,14 +14,14 @@ import (
 type queue struct {
 	max int
 
-	mu        sync.Mutex
-	items     []event.Event
-	head      int
-	closed    bool
-	dropped   int64     // in total
-	sinceN    int64     // dropped since the last delivery
-	sinceT    time.Time // first of those drops
-	signal    chan struct{}
+	mu      sync.Mutex
+	items   []event.Event
+	head    int
+	closed  bool
+	dropped int64     // in total
+	sinceN  int64     // dropped since the last delivery
+	sinceT  time.Time // first of those drops
+	signal  chan struct{}
 }
 
 func newQueue(max int) *queue {
