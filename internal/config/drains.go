@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v4"
 
@@ -44,7 +45,7 @@ func (p *parser) drains(n *yaml.Node, cfg *Config) {
 	}
 	if v, ok := opts.(component.Validator); ok && len(p.errs) == before {
 		if err := v.Validate(); err != nil {
-			p.errorf(fieldNode(n, err.Error()), name, "", "%v", err)
+			p.errorf(drainsErrNode(n, err.Error()), name, "", "%v", err)
 		}
 	}
 	c := &Component{ID: DrainsID, Kind: component.KindSink, Type: DrainsType, Options: opts,
@@ -57,4 +58,18 @@ func (p *parser) drains(n *yaml.Node, cfg *Config) {
 	p.sinkDefaults(c, n, name)
 	c.Hash = hashNode(n)
 	cfg.Components = append(cfg.Components, c)
+}
+
+// drainsErrNode points a Validate error of the drains section at its
+// place: "static.<app>: ..." at that app's list, else as fieldNode does.
+func drainsErrNode(n *yaml.Node, msg string) *yaml.Node {
+	if rest, ok := strings.CutPrefix(msg, "static."); ok {
+		static := findKey(n, "static")
+		for i := 0; static.Kind == yaml.MappingNode && i+1 < len(static.Content); i += 2 {
+			if strings.HasPrefix(rest, static.Content[i].Value+":") {
+				return static.Content[i+1]
+			}
+		}
+	}
+	return fieldNode(n, msg)
 }

@@ -57,6 +57,11 @@ func (c *Config) Defaults() {
 	c.FlushTimeout = config.Duration(5 * time.Second)
 }
 
+// DefaultBatchTimeout hands events to the router within 20ms: routing is
+// only pushing into the drains' queues, so waiting for a fuller batch
+// would only delay route changes and delivery (component.BatchTimeoutDefaulter).
+func (c *Config) DefaultBatchTimeout() time.Duration { return 20 * time.Millisecond }
+
 // Validate checks the limits and that every static drain URL names a sink
 // this binary can build with valid settings.
 func (c *Config) Validate() error {
@@ -130,6 +135,8 @@ func (c *Config) sinkConfig(raw string) (*sinkSpec, error) {
 	}
 	return &sinkSpec{spec: spec, opts: opts}, nil
 }
+
+var _ component.BatchTimeoutDefaulter = (*Config)(nil)
 
 // setTimeout sets the `timeout` field of a sink config, when it has one.
 func setTimeout(opts any, d config.Duration) {
