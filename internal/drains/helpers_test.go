@@ -104,7 +104,7 @@ func (r *receiver) messages(app string) []string {
 
 // freePort returns a loopback address nothing listens on (a refusing
 // drain), found by listening on :0 and closing.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
