@@ -133,6 +133,9 @@ func (r *Router) delete(w http.ResponseWriter, req *http.Request) {
 	case rt == nil || rt.App != app:
 		writeError(w, http.StatusNotFound, "no such drain")
 		return
+	case !ok && rt.Origin == OriginPostgres:
+		writeError(w, http.StatusConflict, "this drain comes from the drains table (drains.postgres); delete its row there")
+		return
 	case !ok:
 		writeError(w, http.StatusConflict, "this drain comes from the config (drains.static); remove it there and reload")
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-log/sluice/internal/component"
 	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/drains/postgres"
 	"github.com/sluice-log/sluice/internal/drainurl"
 )
 
@@ -42,9 +43,20 @@ type Config struct {
 	// MaxBackoff caps the wait between retries of a failing drain; retries
 	// start at 100ms and double. Default 10s.
 	MaxBackoff config.Duration `yaml:"max_backoff"`
+	// Postgres, when its url is set, adds the routes of a drains table in
+	// logtrain's schema, followed with LISTEN/NOTIFY.
+	Postgres Postgres `yaml:"postgres"`
 	// FlushTimeout bounds how long a drain whose last route went away may
 	// keep delivering what it holds before it closes. Default 5s.
 	FlushTimeout config.Duration `yaml:"flush_timeout"`
+}
+
+// Postgres is the drains table datasource (docs/drains.md).
+type Postgres struct {
+	// URL is a libpq connection URL or DSN, e.g.
+	// postgres://sluice:${PGPASSWORD}@db.internal:5432/routes. The table
+	// drains and its triggers are created if missing. Default: none.
+	URL config.URL `yaml:"url"`
 }
 
 // Defaults sets the documented defaults.
@@ -93,6 +105,11 @@ func (c *Config) Validate() error {
 	if c.Unrouted != "" {
 		if _, err := c.sinkConfig(c.Unrouted); err != nil {
 			return fmt.Errorf("unrouted: %w", err)
+		}
+	}
+	if c.Postgres.URL != "" {
+		if err := postgres.CheckURL(string(c.Postgres.URL)); err != nil {
+			return fmt.Errorf("postgres: url: %w", err)
 		}
 	}
 	return nil

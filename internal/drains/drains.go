@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -40,6 +41,8 @@ func init() {
 const (
 	OriginStatic = "static"
 	OriginAPI    = "api"
+	// OriginPostgres routes come from the drains table (drains.postgres).
+	OriginPostgres = "postgres"
 )
 
 // route is one app's use of one drain URL.
@@ -68,6 +71,9 @@ type Router struct {
 	closed    bool
 
 	mUnrouted prometheus.Counter
+
+	stopWatch context.CancelFunc // the datasources' goroutines
+	watching  sync.WaitGroup
 }
 
 // New builds the router, loads the API's persisted routes and mounts the
@@ -107,6 +113,7 @@ func New(c *Config, deps component.Deps) (component.Sink, error) {
 		}
 		r.unrouted = in
 	}
+	r.watch()
 	if deps.HTTP != nil {
 		r.unmount = deps.HTTP.Mount(RoutePrefix, r.Handler())
 	}
@@ -167,18 +174,24 @@ func (r *Router) add(app, raw, origin, created string) (string, error) {
 }
 
 // remove takes an API route away; its drain flushes and closes in the
-// background. It reports whether the route existed.
+// background. It returns the route with that id (nil if none) and whether
+// it was removed: only an API route of app is.
 func (r *Router) remove(app, id string) (*route, bool) {
+	return r.removeIf(id, func(rt *route) bool { return rt.App == app && rt.Origin == OriginAPI })
+}
+
+// removeIf removes the route id if ok says so.
+func (r *Router) removeIf(id string, ok func(*route) bool) (*route, bool) {
 	r.mu.Lock()
-	rt, ok := r.routes[id]
-	if !ok || rt.App != app || rt.Origin != OriginAPI {
+	rt, found := r.routes[id]
+	if !found || !ok(rt) {
 		r.mu.Unlock()
 		return rt, false
 	}
 	in := r.instances[id]
 	delete(r.routes, id)
 	delete(r.instances, id)
-	list := r.byApp[app]
+	list := r.byApp[rt.App]
 	out := make([]*instance, 0, len(list))
 	for _, x := range list {
 		if x != in {
@@ -186,13 +199,45 @@ func (r *Router) remove(app, id string) (*route, bool) {
 		}
 	}
 	if len(out) == 0 {
-		delete(r.byApp, app)
+		delete(r.byApp, rt.App)
 	} else {
-		r.byApp[app] = out
+		r.byApp[rt.App] = out
 	}
 	r.mu.Unlock()
 	go in.close(context.Background())
 	return rt, true
+}
+
+// replace makes the routes of origin exactly want (app → drain URLs), for
+// a datasource that reports its whole table: routes no longer there are
+// removed, new ones added. A route another origin already has is left to
+// it. It returns why the routes that could not be used were refused.
+func (r *Router) replace(origin string, want map[string][]string) []error {
+	type appURL struct{ app, url string }
+	ids := map[string]appURL{}
+	for app, urls := range want {
+		for _, u := range urls {
+			ids[DrainID(app, u)] = appURL{app, u}
+		}
+	}
+	r.mu.RLock()
+	var stale []string
+	for id, rt := range r.routes {
+		if _, keep := ids[id]; rt.Origin == origin && !keep {
+			stale = append(stale, id)
+		}
+	}
+	r.mu.RUnlock()
+	for _, id := range stale {
+		r.removeIf(id, func(rt *route) bool { return rt.Origin == origin })
+	}
+	var bad []error
+	for _, au := range ids {
+		if _, err := r.add(au.app, au.url, origin, ""); err != nil && !errors.Is(err, errExists) {
+			bad = append(bad, fmt.Errorf("app %s: %w", au.app, err))
+		}
+	}
+	return bad
 }
 
 // Write routes each event to the queues of its app's drains. It never
@@ -256,6 +301,10 @@ func (r *Router) appOf(e *event.Event) string {
 func (r *Router) Close(ctx context.Context) error {
 	if r.unmount != nil {
 		r.unmount()
+	}
+	if r.stopWatch != nil {
+		r.stopWatch()
+		r.watching.Wait()
 	}
 	r.closeAll(ctx)
 	return nil
