@@ -74,6 +74,7 @@ type Router struct {
 
 	stopWatch context.CancelFunc // the datasources' goroutines
 	watching  sync.WaitGroup
+	closing   sync.WaitGroup // removed drains still flushing
 }
 
 // New builds the router, loads the API's persisted routes and mounts the
@@ -204,7 +205,7 @@ func (r *Router) removeIf(id string, ok func(*route) bool) (*route, bool) {
 		r.byApp[rt.App] = out
 	}
 	r.mu.Unlock()
-	go in.close(context.Background())
+	r.closing.Go(func() { in.close(context.Background()) })
 	return rt, true
 }
 
@@ -328,6 +329,7 @@ func (r *Router) closeAll(ctx context.Context) {
 		wg.Go(func() { in.close(ctx) })
 	}
 	wg.Wait()
+	r.closing.Wait()
 }
 
 var _ component.Sink = (*Router)(nil)

@@ -117,7 +117,7 @@ func freePort(t testing.TB) string {
 // testConfig is a drains config with short timeouts for tests.
 func testConfig(t *testing.T, edit func(*Config)) *Config {
 	return testutil.NewConfig(t, func(c *Config) {
-		c.Timeout = config.Duration(300 * time.Millisecond)
+		c.Timeout = config.Duration(10 * time.Second)
 		c.MaxBackoff = config.Duration(100 * time.Millisecond)
 		c.FlushTimeout = config.Duration(2 * time.Second)
 		if edit != nil {

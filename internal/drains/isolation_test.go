@@ -22,9 +22,10 @@ const (
 func isoRun(t *testing.T, rcvs []*receiver, urls []string, skip map[int]bool) (*Router, time.Duration) {
 	c := testConfig(t, func(c *Config) {
 		c.MaxEvents = isoEvents * 2 // the bad drains must keep everything
-		// Long enough that a busy healthy receiver never times out (which
-		// would duplicate), short enough to retry the hanging one soon.
-		c.Timeout = config.Duration(3 * time.Second)
+		// Long enough that a healthy receiver on a loaded machine never
+		// times out after taking a batch (the retry would duplicate it);
+		// the hanging receiver fails its held request when released.
+		c.Timeout = config.Duration(30 * time.Second)
 		c.Static = map[string][]string{}
 		for i, u := range urls {
 			c.Static["app"+strconv.Itoa(i)] = []string{u}
