@@ -110,9 +110,11 @@ drains:
 	}
 
 	// Restart: the API's drain is back.
+	stopping := time.Now()
 	if code := p.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
+	t.Logf("stopped in %v", time.Since(stopping))
 	p = start(t, filepath.Join(dir, "sluice.yaml"), nil)
 	in, api = p.port("in"), p.api()
 	apiCall(t, api, "GET", "/api/v1/apps/shop/drains", "", &list)
@@ -154,4 +156,34 @@ drains:
 	postEvents(t, p.port("in"), evs)
 	got := waitLines(t, filepath.Join(rdir, "recv.log"), len(evs))
 	testutil.Diff(t, rsyslogLines(msgs, 1), got)
+}
+
+// TestDrainsAPIBehindAuth: the drains API is served behind api.auth.
+func TestDrainsAPIBehindAuth(t *testing.T) {
+	sluiceBin(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sluice.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`
+data_dir: %s/data
+api: { listen: "127.0.0.1:0", auth: { tokens: [ "s3cret" ] } }
+sources:
+  in: { type: http, address: "127.0.0.1:0" }
+drains:
+  inputs: [ in ]
+`, dir))
+	p := start(t, cfg, nil)
+	api := p.api()
+	if code := apiCall(t, api, "GET", "/api/v1/apps/web/drains", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("without a token: %d, want 401", code)
+	}
+	req, _ := http.NewRequest("GET", "http://"+api+"/api/v1/apps/web/drains", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("with the token: %s", resp.Status)
+	}
 }
