@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/sluice-log/sluice/internal/drains"
 	_ "github.com/sluice-log/sluice/internal/metrics/rules"
 	_ "github.com/sluice-log/sluice/internal/mtail/mtailsink"
 	_ "github.com/sluice-log/sluice/internal/sink/blackhole"

@@ -73,6 +73,7 @@ type topLevel struct {
 	Transforms map[string]yaml.Node `yaml:"transforms"`
 	Sinks      map[string]yaml.Node `yaml:"sinks"`
 	Metrics    yaml.Node            `yaml:"metrics"`
+	Drains     yaml.Node            `yaml:"drains"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -124,6 +125,9 @@ func (p *parser) parse(data []byte) *Config {
 	}
 	if top.Metrics.Kind != 0 {
 		p.metrics(&top.Metrics, cfg)
+	}
+	if top.Drains.Kind != 0 {
+		p.drains(&top.Drains, cfg)
 	}
 	p.checkGraph(cfg, root)
 	return cfg
@@ -225,6 +229,11 @@ func (p *parser) component(kind component.Kind, id string, n *yaml.Node) *Compon
 	if kind == component.KindSink && cm.Type == RuleType {
 		p.failed[id] = true
 		p.errorf(findKey(n, "type"), name, "write it as an entry of metrics.rules (docs/metrics.md)", "a metrics rule is not a sink of its own")
+		return nil
+	}
+	if kind == component.KindSink && cm.Type == DrainsType {
+		p.failed[id] = true
+		p.errorf(findKey(n, "type"), name, "write it as the top-level drains section (docs/drains.md)", "drains is not a sink of its own")
 		return nil
 	}
 	spec, ok := component.Lookup(kind, cm.Type)

@@ -33,13 +33,18 @@ func main() {
 	for _, kind := range []component.Kind{component.KindSource, component.KindTransform, component.KindSink} {
 		fmt.Fprintf(&b, "\n## %s\n", strings.ToUpper(kind.Plural()[:1])+kind.Plural()[1:])
 		for _, s := range component.All() {
-			if s.Kind == kind && s.Type != config.RuleType {
+			if s.Kind == kind && s.Type != config.RuleType && s.Type != config.DrainsType {
 				writeSpec(&b, s)
 			}
 		}
 	}
 	if s, ok := component.Lookup(component.KindSink, config.RuleType); ok {
 		b.WriteString("\n## Metrics rules\n\nEach entry of `metrics.rules` ([metrics.md](metrics.md)) runs as a sink of type `metrics_rule` " +
+			"and also takes `inputs`, `buffer` and `batch` as a sink does.\n")
+		writeSpec(&b, s)
+	}
+	if s, ok := component.Lookup(component.KindSink, config.DrainsType); ok {
+		b.WriteString("\n## Drains\n\nThe top-level `drains` section ([drains.md](drains.md)) runs as one sink of type `drains` " +
 			"and also takes `inputs`, `buffer` and `batch` as a sink does.\n")
 		writeSpec(&b, s)
 	}
