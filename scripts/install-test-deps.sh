@@ -416,6 +416,25 @@ peer_nats_server() {
   "$BIN/nats-server" --version >/dev/null 2>&1 || missing "nats-server: $BIN/nats-server --version fails"
 }
 
+# PostgreSQL (Debian postgresql-15, which ships a unit and an init script:
+# the host's own when installed, else unpacked, never installed), for the
+# drains' Postgres datasource test, which runs initdb and pg_ctl on a
+# private cluster in its temp dir. Relocatable: the binaries find their
+# share/ and lib/ relative to where they are.
+peer_postgres() {
+  local host r exe p
+  if [ "$PRIVATE" != 1 ] && host=$(first_of /usr/lib/postgresql/*/bin/initdb); then
+    for p in initdb pg_ctl postgres; do link "$p" "$(dirname "$host")/$p"; done
+    return 0
+  fi
+  r=$PEERS_ROOT/postgresql
+  unpack postgresql "$r" .sluice-peer postgresql-15 postgresql-client-15 || { missing "PostgreSQL (postgresql-15 unpacked into $r)"; return 0; }
+  exe=$(first_of "$r"/usr/lib/postgresql/*/bin/initdb) || { missing "initdb in $r"; return 0; }
+  libs_ok postgresql "" "postgresql-15 postgresql-client-15" "$(dirname "$exe")"/{initdb,pg_ctl,postgres} ||
+    { missing "PostgreSQL's libraries"; return 0; }
+  for p in initdb pg_ctl postgres; do wrapper "$p" "$r" "" "$(dirname "$exe")/$p"; done
+}
+
 peer_syslog_ng
 peer_nginx
 peer_journal_remote
@@ -427,6 +446,7 @@ unpack_go mtail mtail mtail
 peer_carbon
 peer_collectd
 peer_nats_server
+peer_postgres
 
 # ---- small tools with no service: apt-installed when missing -------------
 

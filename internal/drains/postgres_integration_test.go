@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -16,33 +17,43 @@ import (
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
-// pgServer is a throwaway PostgreSQL cluster on a free loopback port, as
-// /work/shared/peers/postgres.sh starts one: never the system service.
+// pgServer is a throwaway PostgreSQL cluster in a temp dir on a free
+// loopback port: never the system service. As root it runs as the
+// postgres user, or nobody where PostgreSQL was unpacked rather than
+// installed (scripts/install-test-deps.sh).
 type pgServer struct {
 	t         *testing.T
 	bin, dir  string
 	port      string
 	asPostgre bool
+	osUser    string // who runs the cluster when the test runs as root
 }
 
 func startPostgres(t *testing.T) *pgServer {
 	testutil.SkipIfShort(t)
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	if len(bins) == 0 {
-		testutil.RequireCI(t, "PostgreSQL is not installed (apt-get install postgresql-15)")
+	initdb, err := exec.LookPath("initdb") // /opt/sluice-peers/bin on make test's PATH
+	if err != nil {
+		bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+		if len(bins) == 0 {
+			testutil.RequireCI(t, "PostgreSQL's initdb is not installed (scripts/install-test-deps.sh)")
+		}
+		initdb = bins[len(bins)-1]
 	}
 	dir, err := os.MkdirTemp("", "sluice-pg")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	s := &pgServer{t: t, bin: filepath.Dir(bins[len(bins)-1]), dir: dir, asPostgre: os.Getuid() == 0}
+	s := &pgServer{t: t, bin: filepath.Dir(initdb), dir: dir, asPostgre: os.Getuid() == 0, osUser: "postgres"}
+	if _, err := user.Lookup("postgres"); err != nil {
+		s.osUser = "nobody" // PostgreSQL unpacked, not installed: no postgres user
+	}
 	_, s.port, _ = splitHostPort(freePort(t))
 	if s.asPostgre { // initdb and postgres refuse to run as root
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		s.run("chown", "-R", "postgres:", dir)
+		s.run("chown", "-R", s.osUser+":", dir)
 	}
 	s.run(s.pg("initdb"), "-D", dir+"/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
 	s.start()
@@ -55,7 +66,7 @@ func (s *pgServer) pg(name string) string { return filepath.Join(s.bin, name) }
 func (s *pgServer) run(name string, args ...string) {
 	s.t.Helper()
 	if s.asPostgre && name != "chown" {
-		args = append([]string{"-u", "postgres", "--", name}, args...)
+		args = append([]string{"-u", s.osUser, "--", name}, args...)
 		name = "runuser"
 	}
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
