@@ -104,6 +104,11 @@ func (c *Conn) Options(name string) ([]nats.Option, error) {
 		// Publishes made while reconnecting are buffered up to this much;
 		// beyond it they fail at once and the sink retries them.
 		nats.ReconnectBufSize(32 << 20),
+		// A write to a server that stopped reading (hung, or a network
+		// that drops packets) fails after this instead of nats.go's
+		// minute, during which a publish blocks and the sink cannot
+		// answer a cancelled context; the connection then reconnects.
+		nats.FlusherTimeout(2 * time.Second),
 	}
 	a := c.Auth
 	switch {
