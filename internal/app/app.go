@@ -34,6 +34,7 @@ import (
 	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/pipeline"
 	"github.com/sluice-log/sluice/internal/telemetry"
+	"github.com/sluice-log/sluice/internal/ui"
 )
 
 //go:embed default.yaml
@@ -389,6 +390,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 	}
 	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
 	s.Handle(api.MountsPrefix, r.mounts)
+	s.Handle("/", ui.Handler())
 	if err := s.Start(); err != nil {
 		return err
 	}
