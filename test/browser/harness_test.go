@@ -73,7 +73,6 @@ func chromium(t *testing.T) string {
 type server struct {
 	api, ingest string
 	client      *http.Client
-	user, pass  string
 }
 
 const config = `

@@ -2,10 +2,13 @@ package browser
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sluice-log/sluice/internal/testutil"
 )
@@ -123,4 +126,34 @@ func TestUI(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(s.api+"/?stream=worker&stream=api&grep=line%201&icase=1"))
 	waitJS(t, ctx, "merged view", `document.querySelectorAll('#log .row[data-stream]').length > 5 && document.documentElement.dataset.theme === `+jsString(second))
 	screenshot(t, ctx, "filter-"+second)
+}
+
+// TestUIBasicAuth: with users configured the page needs them, and with
+// them (cached by the browser for the origin, as after its password
+// prompt) the page and its event stream work.
+func TestUIBasicAuth(t *testing.T) {
+	testutil.SkipIfShort(t)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	s := startSluice(t, fmt.Sprintf("  auth:\n    users: { alice: %q }", hash))
+	resp, err := s.client.Get(s.api + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET / without credentials: %s, want 401", resp.Status)
+	}
+	s.send(t, "secure", lines("secure", 0, 5)...)
+	// A wrong password: chromium gives up on the page (headless, it has
+	// no prompt to show).
+	err = chromedp.Do(ctx, chromedp.Navigate(strings.Replace(s.api, "http://", "http://alice:wrong@", 1)+"/"))
+	if title := get(t, ctx, chromedp.Title()); err == nil && title == "sluice · live" {
+		t.Fatal("the page loaded with a wrong password")
+	}
+	run(t, ctx, chromedp.Navigate(strings.Replace(s.api, "http://", "http://alice:s3cret@", 1)+"/"))
+	waitJS(t, ctx, "lines through the authenticated event stream", `document.querySelectorAll('#log .row[data-stream="secure"]').length === 5 && !!document.querySelector('.stream[data-name="secure"]')`)
 }

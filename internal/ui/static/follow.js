@@ -65,7 +65,7 @@ export class Follower {
   async explain(url) {
     const ac = new AbortController();
     try {
-      const r = await fetch(url, { credentials: 'same-origin', signal: ac.signal });
+      const r = await fetch(abs(url), { credentials: 'same-origin', signal: ac.signal });
       if (r.ok) { ac.abort(); this.h.status('error', 'reconnecting'); return; }
       let msg = `${r.status} ${r.statusText}`;
       try { const j = await r.json(); if (j.error) msg = j.error; } catch { /* not JSON */ }
@@ -84,8 +84,13 @@ export class Follower {
   }
 }
 
+// abs resolves a path against the page's origin: fetch refuses a URL with
+// credentials in it, which a relative path inherits from a page opened
+// as http://user:password@host/.
+export function abs(path) { return new URL(path, location.origin).href; }
+
 export async function getJSON(path) {
-  const r = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  const r = await fetch(abs(path), { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
   return r.json();
 }
