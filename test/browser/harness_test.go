@@ -73,6 +73,7 @@ func chromium(t *testing.T) string {
 type server struct {
 	api, ingest string
 	client      *http.Client
+	pid         int
 }
 
 const config = `
@@ -125,7 +126,7 @@ func startSluice(t *testing.T, apiExtra string) *server {
 		b, err := os.ReadFile(ready)
 		return err == nil && json.Unmarshal(b, &info) == nil && info.API != ""
 	})
-	return &server{api: "http://" + info.API, ingest: "http://" + info.Listeners["ingest"][0], client: &http.Client{Timeout: 10 * time.Second}}
+	return &server{pid: cmd.Process.Pid, api: "http://" + info.API, ingest: "http://" + info.Listeners["ingest"][0], client: &http.Client{Timeout: 10 * time.Second}}
 }
 
 type lockedWriter struct {
@@ -142,21 +143,29 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // send posts events (JSON objects) to the http source as ndjson, into stream.
 func (s *server) send(t *testing.T, stream string, events ...map[string]any) {
 	t.Helper()
+	if err := s.post(stream, events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// post is send for other goroutines than the test's.
+func (s *server) post(stream string, events []map[string]any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	for _, e := range events {
 		if err := enc.Encode(e); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	resp, err := s.client.Post(s.ingest+"/?stream="+stream, "application/x-ndjson", &b)
 	if err != nil {
-		t.Fatalf("sending to %s: %v", stream, err)
+		return fmt.Errorf("sending to %s: %w", stream, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("sending to %s: %s", stream, resp.Status)
+		return fmt.Errorf("sending to %s: %s", stream, resp.Status)
 	}
+	return nil
 }
 
 // lines makes n plain events numbered from first.

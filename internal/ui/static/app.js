@@ -67,7 +67,7 @@ let buf = [];          // the newest lines received, at most S.limit
 let incoming = [];     // received, not yet in buf
 let pending = [];      // received while paused or scrolled up
 let pendingCount = 0;  // lines that arrived while paused
-let skippedTotal = 0, behind = 0;
+let skippedTotal = 0, behind = 0, received = 0;
 let re = null;
 let follower = null;
 let frame = 0;
@@ -80,6 +80,7 @@ function pass(l) {
 
 function onLines(lines, b) {
   behind = b;
+  received += lines.length;
   for (const l of lines) {
     l.msg = typeof l.event?.message === 'string' ? l.event.message : (l.event?.message == null ? '' : JSON.stringify(l.event.message));
     incoming.push(l);
@@ -98,41 +99,78 @@ function schedule() { if (!frame) frame = requestAnimationFrame(flush); }
 
 function atBottom() { return log.scrollTop + log.clientHeight >= log.scrollHeight - 40; }
 
+// A frame builds rows for at most BUDGET ms (in slices of SLICE rows), so
+// that a burst (a resume, a reconnect catching up) is spread over frames
+// and a click still gets its frame within milliseconds.
+const BUDGET = 6, SLICE = 50;
+
 // flush moves what arrived since the last frame into the page: into
 // pending while paused or scrolled up, else into buf and the DOM.
 function flush() {
   frame = 0;
-  const batch = incoming; incoming = [];
-  if (batch.length === 0) return updateStats();
+  // Lines older than the page's limit would leave it at once.
+  if (incoming.length > S.limit) incoming = incoming.slice(-S.limit);
+  if (incoming.length === 0) return updateStats();
   if (S.paused || !follow) {
+    const batch = incoming; incoming = [];
     if (S.paused) pendingCount += batch.reduce((n, l) => n + (l.marker ? 0 : 1), 0);
     for (const l of batch) pending.push(l);
     if (pending.length > S.limit) pending = pending.slice(-S.limit);
     return updateStats();
   }
-  addLines(batch);
+  const t0 = performance.now();
+  do addLines(incoming.length > SLICE ? incoming.splice(0, SLICE) : incoming.splice(0));
+  while (incoming.length && performance.now() - t0 < BUDGET);
+  if (incoming.length) schedule();
 }
 
 function addLines(batch) {
   for (const l of batch) buf.push(l);
-  if (buf.length > S.limit) buf = buf.slice(buf.length - S.limit);
+  if (buf.length > S.limit) buf.splice(0, buf.length - S.limit);
   const start = Math.max(0, batch.length - S.limit);
-  const frag = document.createDocumentFragment();
-  for (let i = start; i < batch.length; i++) if (batch[i].marker || pass(batch[i])) frag.appendChild(row(batch[i]));
-  log.appendChild(frag);
-  let extra = log.childElementCount - S.limit;
-  while (extra-- > 0) log.firstElementChild.remove();
-  if (follow) log.scrollTop = log.scrollHeight;
+  const shown = [];
+  for (let i = start; i < batch.length; i++) if (batch[i].marker || pass(batch[i])) shown.push(row(batch[i]));
+  appendRows(shown);
   facetsDirty = true;
+  if (!scrollQueued) { scrollQueued = true; queueMicrotask(stickToBottom); }
+}
+
+// Rows go into the log in blocks, one per slice; a block off screen is
+// skipped by layout and paint (content-visibility), so the cost of a
+// frame follows the rows on screen and the rows added, not the rows
+// kept. The oldest rows leave from the first block.
+let rows = 0;
+function appendRows(list) {
+  if (!list.length) return;
+  const blk = el('div', 'blk');
+  blk.append(...list);
+  blk.style.containIntrinsicSize = `auto ${list.length * 19}px`;
+  log.appendChild(blk);
+  rows += list.length;
+  while (rows > S.limit) {
+    const first = log.firstElementChild;
+    const n = first.childElementCount, extra = rows - S.limit;
+    if (n <= extra) { first.remove(); rows -= n; continue; }
+    for (let i = 0; i < extra; i++) first.firstElementChild.remove();
+    rows -= extra;
+  }
+}
+
+function clearRows() { log.textContent = ''; rows = 0; }
+
+// stickToBottom scrolls once per frame, after every slice: reading
+// scrollHeight forces a layout, which must not happen per slice.
+let scrollQueued = false;
+function stickToBottom() {
+  scrollQueued = false;
+  if (follow) log.scrollTop = log.scrollHeight;
   updateStats();
 }
 
 function rerender() {
-  log.textContent = '';
-  const frag = document.createDocumentFragment();
-  const shown = buf.filter((l) => l.marker || pass(l));
-  for (const l of shown.slice(-S.limit)) frag.appendChild(row(l));
-  log.appendChild(frag);
+  clearRows();
+  const shown = buf.filter((l) => l.marker || pass(l)).slice(-S.limit);
+  for (let i = 0; i < shown.length; i += 200) appendRows(shown.slice(i, i + 200).map(row));
   colHead();
   log.scrollTop = log.scrollHeight;
   follow = true;
@@ -249,15 +287,16 @@ log.addEventListener('scroll', () => {
 function resumeView() {
   const p = pending; pending = []; pendingCount = 0;
   follow = true;
-  if (p.length) addLines(p);
+  // What waited goes first, then what is arriving; spread over frames.
+  if (p.length) { incoming = p.concat(incoming); schedule(); }
   log.scrollTop = log.scrollHeight;
   updateStats();
 }
 
 function restart() {
   if (follower) follower.close();
-  buf = []; incoming = []; pending = []; pendingCount = 0; skippedTotal = 0; behind = 0;
-  log.textContent = '';
+  buf = []; incoming = []; pending = []; pendingCount = 0; skippedTotal = 0; behind = 0; received = 0;
+  clearRows();
   re = highlighter(S.grep, S.icase);
   colHead();
   renderFollowing();
@@ -279,7 +318,7 @@ function setStatus(state, text, badFilter) {
 }
 
 function updateStats() {
-  const n = log.childElementCount;
+  const n = rows;
   $('count').textContent = `${n.toLocaleString()} / ${S.limit.toLocaleString()} lines`;
   const b = $('behind'), sk = $('skipped');
   b.textContent = `${behind.toLocaleString()} behind`;
@@ -602,5 +641,5 @@ setInterval(() => { if (S.fields) renderFields(); }, 700);
 
 // For the browser tests and for curious users: the page's counters.
 window.sluice = {
-  stats: () => ({ rows: log.childElementCount, buffered: buf.length, pending: pending.length, paused: S.paused, pendingCount, skipped: skippedTotal, behind }),
+  stats: () => ({ received, rows, buffered: buf.length, pending: pending.length, paused: S.paused, pendingCount, skipped: skippedTotal, behind }),
 };
