@@ -116,6 +116,19 @@ func TestUI(t *testing.T) {
 	s.send(t, "api", apiEvents(40, 8)...)
 	waitJS(t, ctx, "new lines filtered too", `document.querySelectorAll('#log .row[data-stream]').length === 12`)
 
+	// ANSI colours become styles, and a JSON message unfolds too.
+	s.send(t, "color", map[string]any{"message": "\x1b[32mINFO\x1b[0m started with \x1b[1;33m4\x1b[0m threads"},
+		map[string]any{"message": `{"msg":"cache miss","key":"user:7","nested":{"a":[1,2,{"b":null}]}}`})
+	run(t, ctx, chromedp.Navigate(s.api+"/?stream=color"))
+	waitJS(t, ctx, "colours", `(() => { const m = document.querySelector('#log .row[data-seq="0"] .msg'); return m && m.textContent === 'INFO started with 4 threads' &&
+	  m.querySelector('.f2').textContent === 'INFO' && m.querySelector('.a-b.f3').textContent === '4'; })()`)
+	run(t, ctx, chromedp.Click(chromedp.CSS(`#log .row[data-seq="1"] .fold`)))
+	waitJS(t, ctx, "the JSON message as a tree", `(() => { const t = document.querySelector('#log .row[data-seq="1"] .tree'); return t && t.innerText.includes('"key": "user:7"'); })()`)
+	screenshot(t, ctx, "json")
+
+	run(t, ctx, chromedp.Navigate(s.api+"/?stream=api&cols=duration_ms,level,status,user&f=level:error&fields=1"))
+	waitJS(t, ctx, "the columns view from its URL", `document.querySelectorAll('#log .row[data-stream]').length === 12`)
+
 	// Themes: the other one, kept across pages; both screenshots, for a look.
 	first := get(t, ctx, chromedp.Evaluate[string](`document.documentElement.dataset.theme`))
 	screenshot(t, ctx, "columns-"+first)

@@ -620,6 +620,10 @@ document.addEventListener('keydown', (e) => {
 });
 
 window.addEventListener('popstate', () => { readURL(); init(); });
+// A page left (or put in the back/forward cache) closes its event stream:
+// browsers allow only six connections per server over HTTP/1.1.
+window.addEventListener('pagehide', () => { if (follower) follower.close(); });
+window.addEventListener('pageshow', (e) => { if (e.persisted) restart(); });
 
 // ---- start ------------------------------------------------------------------
 
