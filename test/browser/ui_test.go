@@ -81,6 +81,11 @@ func TestUI(t *testing.T) {
 	run(t, ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(url))
 	waitJS(t, ctx, "the view restored from its URL", `document.getElementById('grep').value === 'LINE 1[0-9]$' && document.querySelectorAll('#log .row[data-stream]').length === 10`)
 
+	// A pattern that does not compile: the server's reason, in the page.
+	run(t, ctx, chromedp.Navigate(s.api+"/?stream=worker&grep=line%20(1"))
+	waitJS(t, ctx, "the filter's error shown", `(() => { const e = document.getElementById('grep-error'); return !e.hidden && e.textContent.includes('missing closing )') &&
+	  document.getElementById('filter-box').classList.contains('bad'); })()`)
+
 	// Pause: lines that arrive are counted, not shown; resume shows them
 	// all, with no gap.
 	run(t, ctx, chromedp.Navigate(s.api+"/?stream=worker"))
