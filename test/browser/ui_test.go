@@ -59,6 +59,15 @@ func TestUI(t *testing.T) {
 	waitJS(t, ctx, "a new stream listed", `!!document.querySelector('.stream[data-name="late"]')`)
 	waitJS(t, ctx, "its lines shown", `document.querySelectorAll('#log .row[data-stream="late"]').length === 3`)
 
+	// A favourite stays on top, across page loads (localStorage).
+	run(t, ctx, chromedp.Click(chromedp.CSS(`.stream[data-name="late"] .star`)))
+	waitJS(t, ctx, "late among the favourites", `!!document.querySelector('#fav-list .stream[data-name="late"]') && !document.querySelector('#stream-list .stream[data-name="late"]')`)
+	run(t, ctx, chromedp.Navigate(s.api+"/"))
+	waitJS(t, ctx, "the favourite kept", `!!document.querySelector('#fav-list .stream[data-name="late"] .star.on')`)
+	run(t, ctx, chromedp.SendKeys(chromedp.ID(`stream-search`), "wor"))
+	waitJS(t, ctx, "the stream search", `[...document.querySelectorAll('.stream[data-name]')].map(e => e.dataset.name).join() === 'worker'`)
+	get(t, ctx, chromedp.Evaluate[int](`(() => { const i = document.getElementById('stream-search'); i.value = ''; i.dispatchEvent(new Event('input')); return 0; })()`))
+
 	// Switching to one stream.
 	run(t, ctx, chromedp.Click(chromedp.CSS(`.stream[data-name="worker"] .name`)))
 	waitJS(t, ctx, "only worker shown", `location.search === '?stream=worker' && document.querySelectorAll('#log .row[data-stream]').length === 20 &&

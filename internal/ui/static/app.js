@@ -356,12 +356,28 @@ async function pollStreams() {
   } catch { /* the status pill tells */ }
 }
 
+// renderStreams rebuilds the list only when its shape changed (streams,
+// favourites, selection, search); else it updates the rates in place, so
+// that the poll every 2 s neither flickers nor steals a click.
+let listShape = '';
 function renderStreams() {
   const q = $('stream-search').value.trim().toLowerCase();
   const list = $('stream-list'), favs = $('fav-list');
-  list.textContent = ''; favs.textContent = '';
   const known = new Map(S.known.map((s) => [s.name, s]));
   for (const name of S.favs) if (!known.has(name)) known.set(name, { name, gone: true });
+  const shape = JSON.stringify([q, [...known.keys()], [...S.favs], S.streams]);
+  if (shape === listShape) {
+    let total = 0;
+    for (const s of known.values()) {
+      total += s.rate || 0;
+      const r = document.querySelector(`.stream[data-name="${CSS.escape(s.name)}"] .rate`);
+      if (r) r.textContent = s.gone ? 'idle' : fmtRate(s.rate);
+    }
+    $('all-count').textContent = `${S.known.length} · ${fmtRate(total) || '0/s'}`;
+    return;
+  }
+  listShape = shape;
+  list.textContent = ''; favs.textContent = '';
   let total = 0;
   for (const s of known.values()) {
     total += s.rate || 0;
