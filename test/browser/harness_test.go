@@ -77,6 +77,7 @@ type server struct {
 }
 
 const config = `
+data_dir: %s
 api:
   listen: 127.0.0.1:0
 %s
@@ -95,7 +96,7 @@ func startSluice(t *testing.T, apiExtra string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sluice.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, apiExtra)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, dir, apiExtra)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ready := filepath.Join(dir, "ready.json")
@@ -236,7 +237,7 @@ func waitJS(t *testing.T, ctx context.Context, what, js string) {
 		return v
 	})
 	if !ok {
-		rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.sluice && window.sluice.stats())+" "+location.search`))
+		rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.sluice && window.sluice.stats())+" "+location.search+" "+[...new Set([...document.querySelectorAll("#log .row[data-stream]")].map(r => r.dataset.stream))]`))
 		t.Fatalf("waiting for %s (%s): %s; page: %s", what, js, last, rows)
 	}
 }
