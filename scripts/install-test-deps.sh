@@ -497,6 +497,14 @@ peer_otelcol() {
 }
 peer_otelcol
 
+# Debian's chromium, for the web UI's browser tests (test/browser, driven
+# with chromedp). The package ships no service; safe_apt_install checks.
+peer_chromium() {
+  command -v chromium >/dev/null 2>&1 || safe_apt_install chromium || true
+  command -v chromium >/dev/null 2>&1 || missing "chromium (Debian package chromium, for test/browser)"
+}
+peer_chromium
+
 if [ ${#failures[@]} -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then
     warn "CI=true: missing test dependencies are an error"

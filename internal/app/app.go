@@ -35,6 +35,7 @@ import (
 	"github.com/sluice-log/sluice/internal/mtail/host"
 	"github.com/sluice-log/sluice/internal/pipeline"
 	"github.com/sluice-log/sluice/internal/telemetry"
+	"github.com/sluice-log/sluice/internal/ui"
 )
 
 //go:embed default.yaml
@@ -395,6 +396,7 @@ func (r *runner) startAPI(cfg *config.Config) error {
 	}
 	s := api.New(*cfg.API, r.reg, r.health, r.log.With("component", "api"))
 	s.Handle(api.MountsPrefix, r.mounts)
+	s.Handle("/", ui.Handler())
 	if err := s.Start(); err != nil {
 		return err
 	}
