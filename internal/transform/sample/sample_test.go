@@ -253,15 +253,7 @@ func BenchmarkProcess(b *testing.B) {
 				src[i].Host = "web-" + strconv.Itoa(i%20)
 				src[i].Fields = event.Fields{{Key: "request_id", Value: event.String("r" + strconv.Itoa(i))}}
 			}
-			batch := &event.Batch{Events: make([]event.Event, 0, len(src))}
-			out := func(context.Context, string, *event.Batch) error { return nil }
-			b.ReportAllocs()
-			for b.Loop() {
-				batch.Events = append(batch.Events[:0], src...)
-				if err := tr.Process(context.Background(), batch, out); err != nil {
-					b.Fatal(err)
-				}
-			}
+			testutil.BenchTransform(b, tr, src)
 		})
 	}
 }

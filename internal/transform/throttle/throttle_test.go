@@ -244,15 +244,7 @@ func BenchmarkProcess(b *testing.B) {
 			for i := range src {
 				src[i].Host = "web-" + strconv.Itoa(i%20)
 			}
-			batch := &event.Batch{Events: make([]event.Event, 0, len(src))}
-			out := func(context.Context, string, *event.Batch) error { return nil }
-			b.ReportAllocs()
-			for b.Loop() {
-				batch.Events = append(batch.Events[:0], src...)
-				if err := tr.Process(context.Background(), batch, out); err != nil {
-					b.Fatal(err)
-				}
-			}
+			testutil.BenchTransform(b, tr, src)
 		})
 	}
 }
