@@ -52,30 +52,6 @@ func RunOnce(t *testing.T, dir, yaml string) *prometheus.Registry {
 	return reg
 }
 
-// Counter returns the value of the counter series of name with
-// label = value in reg, failing t if there is none.
-func Counter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no series %s{%s=%q}", name, label, value)
-	return 0
-}
-
 // Lines returns the lines of the file at path (a text file sink's output),
 // without the final newline.
 func Lines(t *testing.T, path string) []string {

@@ -54,5 +54,5 @@ user=bob ip=<ipv6> msg="Authorization: Bearer <bearer_token>"
 user=none msg="order 4111111111111112 is not a card"
 `, string(got))
 	// Once in the message, once in the msg field.
-	testutil.Diff(t, 2.0, pipelinetest.Counter(t, reg, "sluice_redact_redactions_total", "pattern", "credit_card"))
+	testutil.Diff(t, 2.0, testutil.GatheredCounter(t, reg, "sluice_redact_redactions_total", "pattern", "credit_card"))
 }

@@ -46,5 +46,5 @@ sinks:
   out: { type: file, inputs: [ tenth ], path: %q, encoding: text }
 `, src, dst))
 	testutil.Diff(t, want, pipelinetest.Lines(t, dst))
-	testutil.Diff(t, 900.0, pipelinetest.Counter(t, reg, "sluice_transform_dropped_events_total", "reason", "sampled"))
+	testutil.Diff(t, 900.0, testutil.GatheredCounter(t, reg, "sluice_transform_dropped_events_total", "reason", "sampled"))
 }

@@ -46,6 +46,6 @@ sinks:
 `, src, kept, over))
 	testutil.Diff(t, in[:100], pipelinetest.Lines(t, kept))
 	testutil.Diff(t, in[100:], pipelinetest.Lines(t, over))
-	testutil.Diff(t, 900.0, pipelinetest.Counter(t, reg, "sluice_throttle_limited_events_total", "component_id", "limit"))
-	testutil.Diff(t, 0.0, pipelinetest.Counter(t, reg, "sluice_transform_dropped_events_total", "reason", "throttled"))
+	testutil.Diff(t, 900.0, testutil.GatheredCounter(t, reg, "sluice_throttle_limited_events_total", "component_id", "limit"))
+	testutil.Diff(t, 0.0, testutil.GatheredCounter(t, reg, "sluice_transform_dropped_events_total", "reason", "throttled"))
 }
