@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/sink/live"
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/proctest"
 )
 
 // liveServer is a real api listener (TLS, bearer token) with a live sink
@@ -58,10 +58,10 @@ func writeLines(t *testing.T, s *live.Sink, stream string, from, n int) {
 }
 
 // runTailAsync runs `sluice tail` in-process until the test cancels it.
-func runTailAsync(t *testing.T, o *tailOptions) (stdout, stderr *syncBuf, stop func() int) {
+func runTailAsync(t *testing.T, o *tailOptions) (stdout, stderr *proctest.SyncBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	stdout, stderr = &syncBuf{}, &syncBuf{}
+	stdout, stderr = &proctest.SyncBuffer{}, &proctest.SyncBuffer{}
 	code := make(chan int, 1)
 	go func() { code <- runTail(ctx, o, stdout, stderr) }()
 	return stdout, stderr, func() int { cancel(); return <-code }
@@ -94,7 +94,7 @@ func TestTailTLSToken(t *testing.T) {
 
 	bad := *o
 	bad.token = "wrong"
-	var stdout, stderr syncBuf
+	var stdout, stderr proctest.SyncBuffer
 	testutil.Diff(t, 2, runTail(t.Context(), &bad, &stdout, &stderr))
 	if !strings.Contains(stderr.String(), "401 Unauthorized") {
 		t.Errorf("stderr %q, want the 401 named", stderr.String())
@@ -139,22 +139,4 @@ func TestTailReconnects(t *testing.T) {
 	if !strings.Contains(errOut.String(), "reconnecting") {
 		t.Errorf("stderr %q does not say it reconnected", errOut.String())
 	}
-}
-
-// syncBuf is an io.Writer safe to read while tail writes to it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

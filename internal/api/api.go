@@ -9,24 +9,19 @@ package api
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sluice-log/sluice/internal/config"
-	"github.com/sluice-log/sluice/internal/tlsconf"
+	"github.com/sluice-log/sluice/internal/listener"
 )
 
 // Server serves the API.
@@ -113,31 +108,12 @@ func (s *Server) Routes() []string {
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
-	ln, err := listen(s.cfg.Listen)
+	ln, err := listener.ListenServer("api", s.cfg.Listen, s.cfg.TLS, "h2", "http/1.1")
 	if err != nil {
 		return err
 	}
-	if s.cfg.TLS.Enabled() {
-		tc, err := tlsconf.Server(s.cfg.TLS.Cert, s.cfg.TLS.Key, s.cfg.TLS.ClientCA)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("api tls: %w", err)
-		}
-		tc.NextProtos = []string{"h2", "http/1.1"}
-		ln = tls.NewListener(ln, tc)
-	}
 	s.ln = ln
-	s.srv = &http.Server{
-		Handler:           s.authenticate(s.mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("api server stopped", "error", err)
-		}
-	}()
+	s.srv = listener.ServeHTTP("api", ln, s.authenticate(s.mux), s.log)
 	s.log.Info("api listening", "address", ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "auth", s.cfg.Auth.Enabled(),
 		"open", s.URL())
 	return nil
@@ -164,20 +140,4 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	return s.srv.Shutdown(ctx)
-}
-
-func listen(addr string) (net.Listener, error) {
-	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
-		_ = os.Remove(path) // a stale socket from a previous run
-		ln, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, fmt.Errorf("api listening on %s: %w", addr, err)
-		}
-		return ln, os.Chmod(path, 0o660)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("api listening on %s: %w", addr, err)
-	}
-	return ln, nil
 }

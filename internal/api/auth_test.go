@@ -149,7 +149,7 @@ func TestLoginSession(t *testing.T) {
 	tu.Diff(t, http.StatusForbidden, withCookie(http.MethodPost, LogoutAPIPath, map[string]string{"Referer": "https://evil.example/x"}))
 	tu.Diff(t, http.StatusNoContent, withCookie(http.MethodPost, LogoutAPIPath, map[string]string{"Referer": base + "/ui"}))
 	tu.Diff(t, http.StatusUnauthorized, withCookie(http.MethodGet, "/api/v1/health", nil))
-	tu.Diff(t, 3.0, counterValue(t, reg, "sluice_api_cross_origin_refused_total"))
+	tu.Diff(t, 3.0, tu.GatheredCounter(t, reg, "sluice_api_cross_origin_refused_total"))
 
 	// Expiry: a session is refused once its TTL has passed.
 	login("secret")
@@ -167,21 +167,6 @@ func TestLoginSession(t *testing.T) {
 	// A login form posted from another origin is refused.
 	tu.Diff(t, http.StatusForbidden, do(t, c, http.MethodPost, base+LoginAPIPath, strings.NewReader("user=alice&password=secret"),
 		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"}).StatusCode)
-}
-
-func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }
 
 // TestLoginForm: the browser flow. A page request without a session is

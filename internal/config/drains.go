@@ -1,12 +1,9 @@
 package config
 
 import (
-	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
-
-	"github.com/sluice-log/sluice/internal/component"
 )
 
 // DrainsType is the sink type the top-level drains section compiles into
@@ -24,37 +21,10 @@ var drainsKeys = []string{"inputs", "buffer", "batch"}
 // the per-app drain router (docs/drains.md).
 func (p *parser) drains(n *yaml.Node, cfg *Config) {
 	const name = "drains"
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, name, "", "expected a mapping with at least `inputs:`, got a %s", kindName(n))
+	c := p.sectionSink(n, name, DrainsID, DrainsType, "drains", drainsKeys, drainsErrNode)
+	if c == nil {
 		return
 	}
-	spec, ok := component.Lookup(component.KindSink, DrainsType)
-	if !ok {
-		p.errorf(n, name, "", "drains are not compiled into this binary")
-		return
-	}
-	own, com := splitKeys(n, drainsKeys)
-	var cm common
-	before := len(p.errs)
-	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
-		p.yamlError(err, reflect.TypeFor[common](), name)
-	}
-	opts := spec.NewConfig()
-	if err := own.Load(opts, yaml.WithKnownFields()); err != nil {
-		p.yamlError(err, reflect.TypeOf(opts).Elem(), name)
-	}
-	if v, ok := opts.(component.Validator); ok && len(p.errs) == before {
-		if err := v.Validate(); err != nil {
-			p.errorf(drainsErrNode(n, err.Error()), name, "", "%v", err)
-		}
-	}
-	c := &Component{ID: DrainsID, Kind: component.KindSink, Type: DrainsType, Options: opts,
-		Line: n.Line, Col: n.Column, Buffer: cm.Buffer, Batch: cm.Batch, name: name}
-	if len(p.errs) > before {
-		p.failed[c.ID] = true
-	}
-	c.Inputs = p.inputs(&cm.Inputs, n, name)
-	c.inLine, c.inCol = cm.Inputs.Line, cm.Inputs.Column
 	p.sinkDefaults(c, n, name)
 	c.Hash = hashNode(n)
 	cfg.Components = append(cfg.Components, c)

@@ -152,6 +152,27 @@ func (p *parser) rule(n *yaml.Node) *Component {
 // metricsSink decodes a metrics entry (a rule, the mtail section) as a
 // sink of type typ with ID id; name is where errors point.
 func (p *parser) metricsSink(n *yaml.Node, name, id, typ, what string) *Component {
+	c := p.sectionSink(n, name, id, typ, what, ruleKeys, fieldNode)
+	if c == nil {
+		return nil
+	}
+	if c.Buffer.MaxEvents == 0 && (c.Buffer.Type == "" || c.Buffer.Type == "memory") {
+		// A rule never waits on a destination: a deep queue in front of it
+		// only holds memory (10,000 events held ~30 MB in bench/metrics.sh).
+		c.Buffer.MaxEvents = RuleBufferEvents
+	}
+	p.sinkDefaults(c, n, name)
+	c.Hash = hashNode(n)
+	return c
+}
+
+// sectionSink decodes n, a top-level section that is one sink of type typ
+// with ID id (a metrics rule, the mtail section, drains): the keys in
+// common (inputs, buffer, batch) as a sink's, the rest as the sink's own
+// options, validated; errNode places a Validate error. The caller applies
+// the sink defaults and the hash, after any of its own defaults. It
+// returns nil when n is no mapping or typ is not compiled in.
+func (p *parser) sectionSink(n *yaml.Node, name, id, typ, what string, keys []string, errNode func(*yaml.Node, string) *yaml.Node) *Component {
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, name, "", "expected a mapping with at least `inputs:`, got a %s", kindName(n))
 		return nil
@@ -161,7 +182,7 @@ func (p *parser) metricsSink(n *yaml.Node, name, id, typ, what string) *Componen
 		p.errorf(n, name, "", "%s are not compiled into this binary", what)
 		return nil
 	}
-	own, com := splitKeys(n, ruleKeys)
+	own, com := splitKeys(n, keys)
 	var cm common
 	before := len(p.errs)
 	if err := com.Load(&cm, yaml.WithKnownFields()); err != nil {
@@ -173,7 +194,7 @@ func (p *parser) metricsSink(n *yaml.Node, name, id, typ, what string) *Componen
 	}
 	if v, ok := opts.(component.Validator); ok && len(p.errs) == before {
 		if err := v.Validate(); err != nil {
-			p.errorf(fieldNode(n, err.Error()), name, "", "%v", err)
+			p.errorf(errNode(n, err.Error()), name, "", "%v", err)
 		}
 	}
 	c := &Component{ID: id, Kind: component.KindSink, Type: typ, Options: opts,
@@ -183,13 +204,6 @@ func (p *parser) metricsSink(n *yaml.Node, name, id, typ, what string) *Componen
 	}
 	c.Inputs = p.inputs(&cm.Inputs, n, name)
 	c.inLine, c.inCol = cm.Inputs.Line, cm.Inputs.Column
-	if c.Buffer.MaxEvents == 0 && (c.Buffer.Type == "" || c.Buffer.Type == "memory") {
-		// A rule never waits on a destination: a deep queue in front of it
-		// only holds memory (10,000 events held ~30 MB in bench/metrics.sh).
-		c.Buffer.MaxEvents = RuleBufferEvents
-	}
-	p.sinkDefaults(c, n, name)
-	c.Hash = hashNode(n)
 	return c
 }
 

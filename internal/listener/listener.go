@@ -1,6 +1,6 @@
 // Package listener opens the TCP listeners of network sources, wrapped in
 // TLS when configured, and publishes the address actually bound, so tests
-// and logs can use port 0.
+// and logs can use port 0; and those of sluice's own HTTP servers (server.go).
 package listener
 
 import (

@@ -2,37 +2,20 @@ package mtail
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// benchLines are Apache combined lines with varied fields, like bench/gen's.
-func benchLines(n int) []string {
-	r := rand.New(rand.NewPCG(1, 2))
-	methods := []string{"GET", "GET", "POST", "PUT"}
-	codes := []int{200, 200, 301, 304, 404, 500}
-	out := make([]string, n)
-	for i := range out {
-		size := fmt.Sprint(r.IntN(50000))
-		if r.IntN(10) == 0 {
-			size = "-"
-		}
-		out[i] = fmt.Sprintf(`10.%d.%d.%d - - [22/Nov/2026:%02d:%02d:%02d +0000] "%s /api/v1/orders/%d HTTP/1.1" %d %s "-" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"`,
-			r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(24), r.IntN(60), r.IntN(60),
-			methods[r.IntN(len(methods))], r.IntN(100000), codes[r.IntN(len(codes))], size)
-	}
-	return out
-}
+	"github.com/sluice-log/sluice/internal/testutil"
+)
 
 func benchProgram(b *testing.B, name, src string) {
 	p, err := Compile(name, src, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	lines := benchLines(4096)
+	lines := testutil.ApacheLines(4096)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

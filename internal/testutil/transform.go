@@ -75,3 +75,19 @@ func RunTransformFailing(t testing.TB, tr component.Transform, in *event.Batch, 
 	}
 	return got, err
 }
+
+// BenchTransform is the loop of a transform's Process benchmark: each
+// iteration passes a fresh copy of src (into a batch allocated once) to
+// tr, whose output discards what it gets. It reports allocations.
+func BenchTransform(b *testing.B, tr component.Transform, src []event.Event) {
+	b.Helper()
+	batch := &event.Batch{Events: make([]event.Event, 0, len(src))}
+	out := func(context.Context, string, *event.Batch) error { return nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		batch.Events = append(batch.Events[:0], src...)
+		if err := tr.Process(context.Background(), batch, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

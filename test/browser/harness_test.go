@@ -12,46 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/proctest"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// sluiceBin is $SLUICE_BIN (as `make test` sets it) or a binary built
-// once for this run.
-func sluiceBin(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("SLUICE_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sluice-browser")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sluice")
-		cmd := exec.Command("go", "build", "-o", binPath, "../../cmd/sluice")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
 
 // chromium finds Debian's chromium, /opt/sluice-peers/bin first.
 func chromium(t *testing.T) string {
@@ -100,45 +68,9 @@ func startSluice(t *testing.T, apiExtra string) *server {
 		t.Fatal(err)
 	}
 	ready := filepath.Join(dir, "ready.json")
-	var out bytes.Buffer
-	var mu sync.Mutex
-	cmd := exec.Command(sluiceBin(t), "run", "-c", cfg, "--ready-file", ready)
-	cmd.Stdout = lockedWriter{&mu, &out}
-	cmd.Stderr = lockedWriter{&mu, &out}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("sluice output:\n%s", out.String())
-			mu.Unlock()
-		}
-	})
-	var info struct {
-		API       string              `json:"api"`
-		Listeners map[string][]string `json:"listeners"`
-	}
-	testutil.WaitFor(t, 20*time.Second, "sluice's ready file", func() bool {
-		b, err := os.ReadFile(ready)
-		return err == nil && json.Unmarshal(b, &info) == nil && info.API != ""
-	})
-	return &server{pid: cmd.Process.Pid, api: "http://" + info.API, ingest: "http://" + info.Listeners["ingest"][0], client: &http.Client{Timeout: 10 * time.Second}}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	p := proctest.Start(t, exec.Command(proctest.SluiceBin(t), "run", "-c", cfg, "--ready-file", ready))
+	info := p.Ready(t, ready, 20*time.Second)
+	return &server{pid: p.Cmd.Process.Pid, api: "http://" + info.API, ingest: "http://" + info.Listeners["ingest"][0], client: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // send posts events (JSON objects) to the http source as ndjson, into stream.

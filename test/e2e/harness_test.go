@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -15,81 +13,31 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/proctest"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// sluiceBin returns the binary under test: $SLUICE_BIN (as `make test`
-// sets it) or one built once for this run.
+// sluiceBin returns the binary under test (proctest.SluiceBin); -short
+// skips the test.
 func sluiceBin(t *testing.T) string {
 	t.Helper()
 	testutil.SkipIfShort(t)
-	if p := os.Getenv("SLUICE_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sluice-e2e")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sluice")
-		cmd := exec.Command("go", "build", "-o", binPath, "../../cmd/sluice")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return proctest.SluiceBin(t)
 }
 
 // proc is a running sluice.
 type proc struct {
+	run       *proctest.Proc
 	t         *testing.T
 	cmd       *exec.Cmd
-	stderr    *syncBuffer
-	done      chan struct{}
-	exit      int
+	stderr    *proctest.SyncBuffer
+	done      <-chan struct{}
 	readyFile string
-	info      *readyInfo
-}
-
-// readyInfo is what `sluice run --ready-file` writes once the API and
-// every listening source are bound (docs/reference.md).
-type readyInfo struct {
-	PID       int                 `json:"pid"`
-	API       string              `json:"api"`
-	Listeners map[string][]string `json:"listeners"`
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	info      *proctest.ReadyInfo
 }
 
 // start runs `sluice run -c cfg` with extra args and a ready file; stdin
@@ -98,59 +46,20 @@ func start(t *testing.T, cfg string, stdin io.Reader, args ...string) *proc {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready.json")
 	cmd := exec.Command(sluiceBin(t), append([]string{"run", "-c", cfg, "--ready-file", ready}, args...)...)
-	p := &proc{t: t, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{}), readyFile: ready}
-	cmd.Stderr = p.stderr
-	cmd.Stdout = p.stderr
 	cmd.Stdin = stdin
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = cmd.Wait()
-		p.exit = cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("sluice output:\n%s", p.stderr.String())
-		}
-	})
-	return p
+	pp := proctest.Start(t, cmd)
+	return &proc{run: pp, t: t, cmd: cmd, stderr: pp.Output, done: pp.Done(), readyFile: ready}
 }
 
 // ready waits until sluice has written its ready file (the API and every
 // listening source are bound) and returns what it says.
-func (p *proc) ready() readyInfo {
+func (p *proc) ready() proctest.ReadyInfo {
 	p.t.Helper()
-	if p.info != nil {
-		return *p.info
+	if p.info == nil {
+		info := p.run.Ready(p.t, p.readyFile, 30*time.Second)
+		p.info = &info
 	}
-	var data []byte
-	waitFor(p.t, 30*time.Second, "sluice's ready file", func() bool {
-		select {
-		case <-p.done:
-			p.t.Fatalf("sluice exited with code %d before it was ready", p.exit)
-		default:
-		}
-		var err error
-		data, err = os.ReadFile(p.readyFile)
-		return err == nil
-	})
-	var info readyInfo
-	if err := json.Unmarshal(data, &info); err != nil {
-		p.t.Fatalf("ready file %q: %v", data, err)
-	}
-	if info.PID != p.cmd.Process.Pid {
-		p.t.Fatalf("ready file has pid %d, sluice is %d", info.PID, p.cmd.Process.Pid)
-	}
-	p.info = &info
-	return info
+	return *p.info
 }
 
 // api is the host:port the API listens on, once sluice is ready.
@@ -190,7 +99,7 @@ func (p *proc) stop(sig syscall.Signal) int {
 	case <-time.After(60 * time.Second):
 		p.t.Fatalf("sluice did not exit within 60s of %v", sig)
 	}
-	return p.exit
+	return p.run.ExitCode()
 }
 
 // wait waits for the process to exit by itself.
@@ -201,7 +110,7 @@ func (p *proc) wait(d time.Duration) int {
 	case <-time.After(d):
 		p.t.Fatalf("sluice did not exit within %v", d)
 	}
-	return p.exit
+	return p.run.ExitCode()
 }
 
 // rssKiB reads the resident set size of the process.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/proctest"
 	"github.com/sluice-log/sluice/internal/tlsconf"
 )
 
@@ -37,7 +38,7 @@ func rtailClient(t *testing.T) string {
 // tailProc is a running `sluice tail` whose stdout lines are collected.
 type tailProc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *proctest.SyncBuffer
 	mu     sync.Mutex
 	lines  []string
 	done   chan struct{}
@@ -45,7 +46,7 @@ type tailProc struct {
 
 func startTail(t *testing.T, args ...string) *tailProc {
 	t.Helper()
-	tp := &tailProc{cmd: exec.Command(sluiceBin(t), append([]string{"tail"}, args...)...), stderr: &syncBuffer{},
+	tp := &tailProc{cmd: exec.Command(sluiceBin(t), append([]string{"tail"}, args...)...), stderr: &proctest.SyncBuffer{},
 		done: make(chan struct{})}
 	tp.cmd.Stderr = tp.stderr
 	out, err := tp.cmd.StdoutPipe()

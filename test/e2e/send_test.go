@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sluice-log/sluice/internal/testutil"
+	"github.com/sluice-log/sluice/internal/testutil/proctest"
 )
 
 // sendMarker is cmd/sluice's SplitMarker.
@@ -126,7 +127,7 @@ func sendRestart(t *testing.T, sig syscall.Signal) {
 	pr, pw := io.Pipe()
 	cmd := sendCmd(t, port, ca, "t0ken", "--stream", "app", "--mute", "--timeout", "60s")
 	cmd.Stdin = pr
-	stderr := &syncBuffer{}
+	stderr := &proctest.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,22 +3,16 @@ package prom
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sluice-log/sluice/internal/api"
 	"github.com/sluice-log/sluice/internal/config"
-	"github.com/sluice-log/sluice/internal/tlsconf"
+	"github.com/sluice-log/sluice/internal/listener"
 )
 
 // Handler serves g's metrics in the format the scraper asks for: the
@@ -46,32 +40,14 @@ func NewServer(cfg config.Metrics, g prometheus.Gatherer, log *slog.Logger) *Ser
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
-	ln, err := listen(s.cfg.Listen)
+	ln, err := listener.ListenServer("metrics", s.cfg.Listen, s.cfg.TLS)
 	if err != nil {
 		return err
-	}
-	if s.cfg.TLS.Enabled() {
-		tc, err := tlsconf.Server(s.cfg.TLS.Cert, s.cfg.TLS.Key, s.cfg.TLS.ClientCA)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("metrics tls: %w", err)
-		}
-		ln = tls.NewListener(ln, tc)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", Handler(s.g))
 	s.ln = ln
-	s.srv = &http.Server{
-		Handler:           s.authenticate(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metrics server stopped", "error", err)
-		}
-	}()
+	s.srv = listener.ServeHTTP("metrics", ln, s.authenticate(mux), s.log)
 	s.log.Info("metrics listening", "address", ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "auth", s.cfg.Auth.Enabled())
 	return nil
 }
@@ -105,26 +81,4 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Basic realm="sluice metrics", charset="UTF-8"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	})
-}
-
-// listen opens host:port, or the socket of unix:///path (replacing a
-// stale one, readable and writable by sluice's user and group).
-func listen(addr string) (net.Listener, error) {
-	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
-		_ = os.Remove(path)
-		ln, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, fmt.Errorf("metrics listening on %s: %w", addr, err)
-		}
-		if err := os.Chmod(path, 0o660); err != nil {
-			_ = ln.Close()
-			return nil, fmt.Errorf("metrics socket %s: %w", path, err)
-		}
-		return ln, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics listening on %s: %w", addr, err)
-	}
-	return ln, nil
 }

@@ -96,7 +96,7 @@ func newCollectd(c config.Pusher) (encoder, sender, error) {
 		return &putval{host: host, plugin: c.Plugin, interval: c.Interval.D()}, &unixsock{path: u.Path}, nil
 	}
 	return &collectdNet{host: host, plugin: c.Plugin, interval: c.Interval.D(), mtu: c.MTU},
-		&datagram{addr: u.Host}, nil
+		datagram(u.Host), nil
 }
 
 // putval encodes one unixsock PUTVAL line per value list:

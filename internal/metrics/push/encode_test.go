@@ -7,6 +7,7 @@ import (
 	"github.com/klauspost/compress/snappy"
 
 	"github.com/sluice-log/sluice/internal/config"
+	"github.com/sluice-log/sluice/internal/metrics/store"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -114,23 +115,7 @@ func TestCollectdNetwork(t *testing.T) {
 	t.Parallel()
 	s, c, g, h := testStore(t)
 	fill(c, g, h)
-	enc, _, err := newCollectd(config.Pusher{Address: "udp://127.0.0.1:1", Host: "h", Plugin: "sluice",
-		Interval: config.Duration(10e9), MTU: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	packets, n := enc.encode(take(s, at))
-	var got []netValue
-	for _, p := range packets {
-		if len(p) > 200 {
-			t.Errorf("packet of %d bytes > mtu", len(p))
-		}
-		vs, err := decodeCollectd(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, vs...)
-	}
+	got, packets, n := collectdNetwork(t, s, 200)
 	tm, iv := uint64(1796529600)<<30|1<<28, uint64(10)<<30
 	testutil.Diff(t, []netValue{
 		{"h", "sluice", "latency_seconds_count", "derive", "path=_a", tm, iv, dsDerive, 0, 3},
@@ -140,9 +125,34 @@ func TestCollectdNetwork(t *testing.T) {
 		{"h", "sluice", "requests_total", "derive", "code=500,method=POST", tm, iv, dsDerive, 0, 1},
 	}, got)
 	testutil.Diff(t, 5, n)
-	if len(packets) < 2 {
-		t.Errorf("mtu 200: want the value lists split over packets, got %d", len(packets))
+	if packets < 2 {
+		t.Errorf("mtu 200: want the value lists split over packets, got %d", packets)
 	}
+}
+
+// collectdNetwork encodes s for collectd's network protocol in packets of
+// at most mtu bytes and decodes them back, failing t on a larger packet or
+// one that does not decode. It returns the value lists decoded, the number
+// of packets and the number of value lists the encoder reported.
+func collectdNetwork(t *testing.T, s *store.Store, mtu int) (got []netValue, packets, n int) {
+	t.Helper()
+	enc, _, err := newCollectd(config.Pusher{Address: "udp://127.0.0.1:1", Host: "h", Plugin: "sluice",
+		Interval: config.Duration(10e9), MTU: mtu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, n := enc.encode(take(s, at))
+	for _, p := range ps {
+		if len(p) > mtu {
+			t.Fatalf("packet of %d bytes > mtu %d", len(p), mtu)
+		}
+		vs, err := decodeCollectd(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, vs...)
+	}
+	return got, len(ps), n
 }
 
 func TestRemoteWrite(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/klauspost/compress/snappy"
 
-	"github.com/sluice-log/sluice/internal/config"
 	"github.com/sluice-log/sluice/internal/metrics/store"
 )
 
@@ -86,23 +85,7 @@ func FuzzCollectdNetwork(f *testing.F) {
 			return
 		}
 		s := fuzzStore(store.Kind(kind%3), name, []string{l1, l2}, []string{v1, v2}, v)
-		enc, _, err := newCollectd(config.Pusher{Address: "udp://127.0.0.1:1", Host: "h", Plugin: "sluice",
-			Interval: config.Duration(10e9), MTU: 1452})
-		if err != nil {
-			t.Fatal(err)
-		}
-		packets, n := enc.encode(take(s, at))
-		var got []netValue
-		for _, p := range packets {
-			if len(p) > 1452 {
-				t.Fatalf("packet of %d bytes", len(p))
-			}
-			vs, err := decodeCollectd(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, vs...)
-		}
+		got, _, n := collectdNetwork(t, s, 1452)
 		if len(got) != n {
 			t.Fatalf("%d value lists decoded, %d encoded", len(got), n)
 		}

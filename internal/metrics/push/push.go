@@ -133,9 +133,9 @@ func New(name string, cfg config.Pusher, s *store.Store, m *Metrics, log *slog.L
 func build(cfg config.Pusher) (encoder, sender, error) {
 	switch cfg.Type {
 	case "graphite":
-		return &graphite{prefix: cfg.Prefix, path: cfg.Tags == "path"}, &stream{network: "tcp", addr: cfg.Address}, nil
+		return &graphite{prefix: cfg.Prefix, path: cfg.Tags == "path"}, &stream{network: "tcp", addr: cfg.Address, verb: "writing"}, nil
 	case "statsd":
-		return newStatsd(cfg), &datagram{addr: cfg.Address}, nil
+		return newStatsd(cfg), datagram(cfg.Address), nil
 	case "collectd":
 		return newCollectd(cfg)
 	case "remote_write":

@@ -20,6 +20,7 @@ func deadline(ctx context.Context) time.Time {
 // first use and after any error.
 type stream struct {
 	network, addr string
+	verb          string // what a write error says it was doing
 	conn          net.Conn
 }
 
@@ -36,7 +37,7 @@ func (s *stream) send(ctx context.Context, chunks [][]byte) error {
 	for _, c := range chunks {
 		if _, err := s.conn.Write(c); err != nil {
 			s.close()
-			return fmt.Errorf("writing: %w", err)
+			return fmt.Errorf("%s: %w", s.verb, err)
 		}
 	}
 	return nil
@@ -52,35 +53,8 @@ func (s *stream) close() {
 // datagram sends each chunk as one UDP packet (statsd, collectd's network
 // protocol). Its socket is connected, so a destination that is down shows
 // as ECONNREFUSED on a later write (the ICMP answer to an earlier one).
-type datagram struct {
-	addr string
-	conn net.Conn
-}
-
-func (s *datagram) send(ctx context.Context, chunks [][]byte) error {
-	if s.conn == nil {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "udp", s.addr)
-		if err != nil {
-			return fmt.Errorf("connecting: %w", err)
-		}
-		s.conn = c
-	}
-	_ = s.conn.SetWriteDeadline(deadline(ctx))
-	for _, c := range chunks {
-		if _, err := s.conn.Write(c); err != nil {
-			s.close()
-			return fmt.Errorf("sending: %w", err)
-		}
-	}
-	return nil
-}
-
-func (s *datagram) close() {
-	if s.conn != nil {
-		_ = s.conn.Close()
-		s.conn = nil
-	}
+func datagram(addr string) *stream {
+	return &stream{network: "udp", addr: addr, verb: "sending"}
 }
 
 // unixsock speaks collectd's unixsock text protocol: one PUTVAL line per
@@ -133,6 +107,5 @@ func (s *unixsock) close() {
 
 var (
 	_ sender = (*stream)(nil)
-	_ sender = (*datagram)(nil)
 	_ sender = (*unixsock)(nil)
 )

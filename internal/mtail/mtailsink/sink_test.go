@@ -3,7 +3,6 @@ package mtailsink_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,7 +249,7 @@ func BenchmarkSinkWrite(b *testing.B) {
 	write(b, dir, "regex32.mtail", regex32())
 	write(b, dir, "linecount.mtail", "counter lines_total\n/$/ {\n  lines_total++\n}\n")
 	write(b, dir, "status.mtail", "counter st by code\n/\" (?P<code>\\d{3}) / {\n  st[$code]++\n}\n")
-	lines := apacheLines(1000)
+	lines := sluicetest.ApacheLines(1000)
 	bt := &event.Batch{}
 	for _, l := range lines {
 		bt.Events = append(bt.Events, event.Event{Stream: "/var/log/apache2/access.log", Message: []byte(l)})
@@ -275,24 +274,6 @@ func BenchmarkSinkWrite(b *testing.B) {
 	wall := time.Since(start)
 	b.ReportMetric(float64(n)/wall.Seconds(), "lines/s")
 	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
-}
-
-// apacheLines are Apache combined lines with varied fields.
-func apacheLines(n int) []string {
-	r := rand.New(rand.NewPCG(1, 2))
-	methods := []string{"GET", "GET", "POST", "PUT"}
-	codes := []int{200, 200, 301, 304, 404, 500}
-	out := make([]string, n)
-	for i := range out {
-		size := fmt.Sprint(r.IntN(50000))
-		if r.IntN(10) == 0 {
-			size = "-"
-		}
-		out[i] = fmt.Sprintf(`10.%d.%d.%d - - [22/Nov/2026:%02d:%02d:%02d +0000] "%s /api/v1/orders/%d HTTP/1.1" %d %s "-" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"`,
-			r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(24), r.IntN(60), r.IntN(60),
-			methods[r.IntN(len(methods))], r.IntN(100000), codes[r.IntN(len(codes))], size)
-	}
-	return out
 }
 
 // regex32 is the 32-regex program of bench/mtail.sh.

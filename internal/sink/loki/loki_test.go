@@ -120,25 +120,9 @@ func TestLabelCardinalityCap(t *testing.T) {
 		got[st.Labels] += len(st.Entries)
 	}
 	testutil.Diff(t, map[string]int{`{user="u0"}`: 2, `{user="u1"}`: 2, `{user="u2"}`: 2, `{sluice_overflow="true"}`: 4}, got)
-	if n := (counter(t, reg, "sluice_loki_label_overflow_total")); n != 4 {
+	if n := (testutil.GatheredCounter(t, reg, "sluice_loki_label_overflow_total")); n != 4 {
 		t.Errorf("overflow counted %v, want 4", n)
 	}
-}
-
-// counter returns the value of the counter name in reg.
-func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }
 
 // TestOutOfOrderIsPerEventReject: Loki's 400 naming one entry rejects that
@@ -155,7 +139,7 @@ func TestOutOfOrderIsPerEventReject(t *testing.T) {
 		t.Fatalf("got %v, want a PartialError", err)
 	}
 	testutil.Diff(t, []component.Outcome{component.OK, component.Reject, component.OK, component.OK}, part.Outcomes)
-	if n := (counter(t, reg, "sluice_loki_entries_rejected_total")); n != 1 {
+	if n := (testutil.GatheredCounter(t, reg, "sluice_loki_entries_rejected_total")); n != 1 {
 		t.Errorf("rejected counted %v, want 1", n)
 	}
 }

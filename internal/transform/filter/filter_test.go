@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -124,15 +123,7 @@ func BenchmarkProcess(b *testing.B) {
 			{Key: "level", Value: event.String(level)}, {Key: "status", Value: event.Int(int64(200 + i%400))},
 			{Key: "path", Value: event.String("/api/x")}}}
 	}
-	batch := &event.Batch{Events: make([]event.Event, 0, len(src))}
-	out := func(context.Context, string, *event.Batch) error { return nil }
-	b.ReportAllocs()
-	for b.Loop() {
-		batch.Events = append(batch.Events[:0], src...)
-		if err := tr.Process(context.Background(), batch, out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchTransform(b, tr, src)
 }
 
 // TestDocExamples checks that the conditions in docs/components/transform-filter.md

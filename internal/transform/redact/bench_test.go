@@ -1,10 +1,8 @@
 package redact
 
 import (
-	"context"
 	"testing"
 
-	"github.com/sluice-log/sluice/internal/event"
 	"github.com/sluice-log/sluice/internal/testutil"
 )
 
@@ -41,13 +39,5 @@ func BenchmarkProcess(b *testing.B) {
 			src[i].Message = append(src[i].Message, " user=jane@example.com"...)
 		}
 	}
-	batch := &event.Batch{Events: make([]event.Event, 0, len(src))}
-	out := func(context.Context, string, *event.Batch) error { return nil }
-	b.ReportAllocs()
-	for b.Loop() {
-		batch.Events = append(batch.Events[:0], src...)
-		if err := tr.Process(context.Background(), batch, out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchTransform(b, tr, src)
 }

@@ -151,23 +151,12 @@ func TestConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := &Config{}
-			c.Defaults()
-			tc.edit(c)
-			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
-			}
+			testutil.ConfigError(t, tc.edit, tc.want)
 		})
 	}
 }
 
 func TestRegistered(t *testing.T) {
 	t.Parallel()
-	spec, ok := component.Lookup(component.KindTransform, "redact")
-	if !ok {
-		t.Fatal("transform.redact is not registered")
-	}
-	if _, ok := spec.NewConfig().(*Config); !ok {
-		t.Fatalf("NewConfig returns %T", spec.NewConfig())
-	}
+	testutil.CheckRegistered[Config](t, component.KindTransform, "redact")
 }

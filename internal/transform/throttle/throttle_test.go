@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -222,25 +221,14 @@ func TestConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := &Config{}
-			c.Defaults()
-			tc.edit(c)
-			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
-			}
+			testutil.ConfigError(t, tc.edit, tc.want)
 		})
 	}
 }
 
 func TestRegistered(t *testing.T) {
 	t.Parallel()
-	spec, ok := component.Lookup(component.KindTransform, "throttle")
-	if !ok {
-		t.Fatal("transform.throttle is not registered")
-	}
-	if _, ok := spec.NewConfig().(*Config); !ok {
-		t.Fatalf("NewConfig returns %T", spec.NewConfig())
-	}
+	testutil.CheckRegistered[Config](t, component.KindTransform, "throttle")
 }
 
 // BenchmarkProcess throttles batches of 1000 events over 20 hosts.
@@ -256,15 +244,7 @@ func BenchmarkProcess(b *testing.B) {
 			for i := range src {
 				src[i].Host = "web-" + strconv.Itoa(i%20)
 			}
-			batch := &event.Batch{Events: make([]event.Event, 0, len(src))}
-			out := func(context.Context, string, *event.Batch) error { return nil }
-			b.ReportAllocs()
-			for b.Loop() {
-				batch.Events = append(batch.Events[:0], src...)
-				if err := tr.Process(context.Background(), batch, out); err != nil {
-					b.Fatal(err)
-				}
-			}
+			testutil.BenchTransform(b, tr, src)
 		})
 	}
 }
