@@ -285,3 +285,16 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(code int)        { r.code = code }
+
+// TestDummyHashCostsAsMuchAsARealOne: the hash compared for unknown users
+// is a valid bcrypt hash at the default cost, so probing a user name takes
+// as long as a wrong password.
+func TestDummyHashCostsAsMuchAsARealOne(t *testing.T) {
+	cost, err := bcrypt.Cost(dummyHash)
+	if err != nil || cost != bcrypt.DefaultCost {
+		t.Fatalf("dummyHash: cost %d, %v; want %d", cost, err, bcrypt.DefaultCost)
+	}
+	if bcrypt.CompareHashAndPassword(dummyHash, []byte("sluice-dummy")) != nil {
+		t.Fatal("dummyHash is not the hash of its password")
+	}
+}
