@@ -129,7 +129,14 @@ func (f *follower) resolve(initial bool) {
 // came.
 func (f *follower) start(s *Stream, first, next uint64) uint64 {
 	if seq, ok := f.q.After[s.name]; ok {
-		return seq + 1
+		if seq < next {
+			return seq + 1
+		}
+		// A cursor at or past the stream's end comes from an earlier
+		// stream of that name (a sluice restarted without its backlog,
+		// or a stream dropped and re-created, numbers from 0 again):
+		// everything the stream holds is new to the viewer.
+		return 0
 	}
 	switch {
 	case f.q.HasSeq:

@@ -150,6 +150,25 @@ func TestFollowResume(t *testing.T) {
 	testutil.Diff(t, []string{"a:b line 7", "a:b line 8", "a:b line 9"}, messagesOf(v.lines))
 }
 
+// TestFollowResumeAfterRestart: a cursor past the stream's end is from an
+// earlier stream of that name (a restart without the backlog numbers from
+// 0 again): the viewer gets the whole stream rather than waiting, blind,
+// until the new numbers pass the old cursor.
+func TestFollowResumeAfterRestart(t *testing.T) {
+	t.Parallel()
+	s := newTestSink(t, nil)
+	p := newAPIServer(t, s, "")
+	write(t, s, "a", 0, 3)
+	v := &viewer{}
+	// Before the fix the viewer waited for seq 501 for ever: bound it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := p.follow(ctx, t, "/api/v1/live/follow?stream=a&after=a:500", v, func(v *viewer) bool { return len(v.lines) >= 3 }); err != nil {
+		t.Fatalf("following with a cursor from an earlier stream: %v (got %q)", err, messagesOf(v.lines))
+	}
+	testutil.Diff(t, []string{"a line 0", "a line 1", "a line 2"}, messagesOf(v.lines))
+}
+
 // TestFollowWaitsForStream: a stream that does not exist yet is followed
 // from its first line once it appears.
 func TestFollowWaitsForStream(t *testing.T) {

@@ -273,6 +273,12 @@ func TestBacklogKeptAcrossRestart(t *testing.T) {
 	}
 	s2 := build()
 	testutil.Diff(t, []string{"a line 3", "a line 4", "a line 5", "a line 6", "a line 7", "b line 0", "b line 1"}, messages(t, s2.store))
+	// The lines keep their numbers, so a viewer's after=a:SEQ still
+	// points at the line it saw.
+	for name, want := range map[string][2]uint64{"a": {3, 8}, "b": {0, 2}} {
+		first, next := s2.store.Get(name).Bounds()
+		testutil.Diff(t, want, [2]uint64{first, next})
+	}
 	write(t, s2, "a", 8, 1)
 	testutil.Diff(t, "a line 8", messages(t, s2.store)[4])
 	if err := s2.Close(t.Context()); err != nil {

@@ -43,6 +43,14 @@ func newRing(maxLines, maxBytes int) *ring {
 // lines is the number of records kept.
 func (r *ring) lines() int { return int(r.next - r.first) }
 
+// startAt numbers an empty ring's next record seq (a backlog read back
+// keeps its numbers); a ring that holds records is left as it is.
+func (r *ring) startAt(seq uint64) {
+	if r.lines() == 0 {
+		r.first, r.next = seq, seq
+	}
+}
+
 // reserve makes room for a record of n bytes (n <= maxBytes), evicting the
 // oldest records as the bounds require, and returns where to write it. The
 // record is committed by the caller filling the slice; its seq is r.next-1.

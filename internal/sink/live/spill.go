@@ -17,10 +17,17 @@ import (
 // file or the new one), New reads it back. It is written at shutdown only,
 // so a crash or kill -9 loses what arrived since the last clean stop.
 //
-//	"sluice-live-backlog 1\n"
-//	per stream: uvarint len(name) name  uvarint lines
+// Version 2 keeps each stream's sequence numbers (its first seq), so a
+// viewer's resume cursor (after=STREAM:SEQ) stays right across a clean
+// restart; version 1 files are still read, numbered from 0.
+//
+//	"sluice-live-backlog 2\n"
+//	per stream: uvarint len(name) name  uvarint first  uvarint lines
 //	            per line: varint ts  uvarint len(record) record
-const spillMagic = "sluice-live-backlog 1\n"
+const (
+	spillMagic   = "sluice-live-backlog 2\n"
+	spillMagicV1 = "sluice-live-backlog 1\n"
+)
 
 // spillFile is the backlog file's name in the sink's data directory.
 const spillFile = "backlog"
@@ -34,6 +41,7 @@ func encodeSpill(st *Store) []byte {
 		s.mu.RLock()
 		buf = binary.AppendUvarint(buf, uint64(len(s.name)))
 		buf = append(buf, s.name...)
+		buf = binary.AppendUvarint(buf, s.r.first)
 		buf = binary.AppendUvarint(buf, uint64(s.r.lines()))
 		for seq := s.r.first; seq < s.r.next; seq++ {
 			rec, ts := s.r.at(seq)
@@ -47,17 +55,30 @@ func encodeSpill(st *Store) []byte {
 }
 
 // decodeSpill appends the streams of a backlog file to st, as if their
-// records had just arrived at now (seqs restart at 0). Records that do not
-// parse, or exceed the store's bounds, fail the whole file.
+// records had just arrived at now, with the seqs they had. Records that do
+// not parse, or exceed the store's bounds, fail the whole file.
 func decodeSpill(st *Store, data []byte, now time.Time) error {
-	rest, ok := bytes.CutPrefix(data, []byte(spillMagic))
-	if !ok {
-		return fmt.Errorf("%w: no header", errBadSpill)
+	rest, v2 := bytes.CutPrefix(data, []byte(spillMagic))
+	if !v2 {
+		var v1 bool
+		if rest, v1 = bytes.CutPrefix(data, []byte(spillMagicV1)); !v1 {
+			return fmt.Errorf("%w: no header", errBadSpill)
+		}
 	}
 	for len(rest) > 0 {
 		name, r, err := lenPrefixed(rest)
 		if err != nil {
 			return fmt.Errorf("%w: stream name", errBadSpill)
+		}
+		var first uint64
+		if v2 {
+			var k int
+			// A seq near 2^64 would wrap within the ring's lifetime;
+			// no stream ever gets there (2^62 lines).
+			if first, k = binary.Uvarint(r); k <= 0 || first > 1<<62 {
+				return fmt.Errorf("%w: first seq", errBadSpill)
+			}
+			r = r[k:]
 		}
 		n, k := binary.Uvarint(r)
 		if k <= 0 {
@@ -65,6 +86,9 @@ func decodeSpill(st *Store, data []byte, now time.Time) error {
 		}
 		rest = r[k:]
 		s := st.stream(string(name), now.UnixNano())
+		s.mu.Lock()
+		s.r.startAt(first)
+		s.mu.Unlock()
 		for range n {
 			ts, k := binary.Varint(rest)
 			if k <= 0 {
