@@ -38,15 +38,16 @@ func call(t testing.TB, h http.Handler, method, path, body string, out any) int 
 // and returns how many it wrote.
 func pump(t *testing.T, r *Router, app string, stop <-chan struct{}, wg *sync.WaitGroup, n *atomic.Int64) {
 	wg.Go(func() {
+		tick := time.NewTicker(time.Millisecond) // a steady producer, not a flood
+		defer tick.Stop()
 		for i := 0; ; i += 10 {
+			_ = r.Write(t.Context(), batch(app, i, 10))
+			n.Add(10)
 			select {
 			case <-stop:
 				return
-			default:
+			case <-tick.C:
 			}
-			_ = r.Write(t.Context(), batch(app, i, 10))
-			n.Add(10)
-			time.Sleep(time.Millisecond) // pace the producer, not an assertion
 		}
 	})
 }

@@ -140,13 +140,15 @@ func sendRestart(t *testing.T, sig syscall.Signal) {
 	written := make(chan struct{})
 	go func() { // paced, so that the restart falls mid-stream; bounded by n
 		defer close(written)
+		tick := time.NewTicker(2 * time.Millisecond) // 200 lines a tick
+		defer tick.Stop()
 		for i := range n {
 			if _, err := fmt.Fprintf(pw, "line %d\n", i); err != nil {
 				t.Error(err)
 				return
 			}
 			if i%200 == 199 {
-				time.Sleep(2 * time.Millisecond)
+				<-tick.C
 			}
 		}
 	}()
