@@ -102,18 +102,6 @@ func (r *receiver) messages(app string) []string {
 	return append([]string(nil), r.byApp[app]...)
 }
 
-// freePort returns a loopback address nothing listens on (a refusing
-// drain), found by listening on :0 and closing.
-func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 // testConfig is a drains config with short timeouts for tests.
 func testConfig(t *testing.T, edit func(*Config)) *Config {
 	return testutil.NewConfig(t, func(c *Config) {

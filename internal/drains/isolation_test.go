@@ -72,7 +72,7 @@ func TestIsolation50Drains(t *testing.T) {
 
 	rcvs, urls := mk()
 	rcvs[0].hang.Store(true)
-	refused := freePort(t)
+	refused := testutil.FreeAddr(t)
 	urls[1] = "http://" + refused + "/in"
 	r, faulty := isoRun(t, rcvs, urls, map[int]bool{0: true, 1: true})
 	t.Logf("48 healthy drains: %v without faults, %v with a hanging and a refusing drain (%.0f%%)",

@@ -48,7 +48,7 @@ func startPostgres(t *testing.T) *pgServer {
 	if _, err := user.Lookup("postgres"); err != nil {
 		s.osUser = "nobody" // PostgreSQL unpacked, not installed: no postgres user
 	}
-	_, s.port, _ = splitHostPort(freePort(t))
+	_, s.port, _ = splitHostPort(testutil.FreeAddr(t))
 	if s.asPostgre { // initdb and postgres refuse to run as root
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)

@@ -79,7 +79,7 @@ func TestQueueDropsOldestAndCounts(t *testing.T) {
 }
 
 func TestRecoveryAfterDropsInjectsL10Warning(t *testing.T) {
-	addr := freePort(t) // refuses until the receiver starts there
+	addr := testutil.FreeAddr(t) // refuses until the receiver starts there
 	url := "http://" + addr + "/in"
 	c := testConfig(t, func(c *Config) {
 		c.MaxEvents = 10
@@ -139,7 +139,7 @@ func TestBadStaticURLFailsValidate(t *testing.T) {
 // and with refusing drains, whose queues only drop (routing alone).
 func BenchmarkRouterWrite(b *testing.B) {
 	b.Run("delivering", func(b *testing.B) { benchRouter(b, newReceiver(b).url()) })
-	b.Run("routing_only", func(b *testing.B) { benchRouter(b, "http://"+freePort(b)+"/in") })
+	b.Run("routing_only", func(b *testing.B) { benchRouter(b, "http://"+testutil.FreeAddr(b)+"/in") })
 }
 
 func benchRouter(b *testing.B, url string) {

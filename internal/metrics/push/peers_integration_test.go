@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -48,25 +47,6 @@ func peerBin(t *testing.T, name string) string {
 func isExec(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode()&0o111 != 0
-}
-
-// freePort returns a loopback port nothing listens on (tcp or udp).
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // proc is a peer process; stop ends it by its PID (TERM, then KILL).
@@ -136,7 +116,7 @@ func startVM(t *testing.T, v *vm) *vm {
 	t.Helper()
 	bin := peerBin(t, "victoria-metrics")
 	if v == nil {
-		v = &vm{dir: t.TempDir(), http: freePort(t, "tcp"), graphite: freePort(t, "tcp")}
+		v = &vm{dir: t.TempDir(), http: testutil.FreePort(t, "tcp"), graphite: testutil.FreePort(t, "tcp")}
 	}
 	v.p = startProc(t, v.dir, bin, "-storageDataPath="+filepath.Join(v.dir, "data"), "-retentionPeriod=1d",
 		fmt.Sprintf("-httpListenAddr=127.0.0.1:%d", v.http), fmt.Sprintf("-graphiteListenAddr=127.0.0.1:%d", v.graphite),
@@ -207,7 +187,7 @@ func startCollectd(t *testing.T) *collectdPeer {
 	t.Helper()
 	bin := peerBin(t, "collectd")
 	plugins, types := collectdPaths(t, bin)
-	c := &collectdPeer{dir: t.TempDir(), port: freePort(t, "udp")}
+	c := &collectdPeer{dir: t.TempDir(), port: testutil.FreePort(t, "udp")}
 	c.sock = filepath.Join(c.dir, "collectd.sock")
 	conf := fmt.Sprintf(`Hostname "peer"
 FQDNLookup false

@@ -22,7 +22,7 @@ func TestPrometheusRemoteWriteReceiver(t *testing.T) {
 	t.Parallel()
 	bin := peerBin(t, "prometheus")
 	dir := t.TempDir()
-	port := freePort(t, "tcp")
+	port := testutil.FreePort(t, "tcp")
 	cf := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cf, []byte("global: { scrape_interval: 1h }\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -92,17 +92,6 @@ func sluiceBin(t *testing.T) string {
 	return binPath
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startProc runs a program until the test ends, logging its output on
 // failure.
 func startProc(t *testing.T, name string, args ...string) {
@@ -145,7 +134,7 @@ func TestRoundTripThroughCollector(t *testing.T) {
 	peers := otelPeers(t)
 	bin := sluiceBin(t)
 	dir := t.TempDir()
-	colPort, colGRPCPort, httpPort, grpcPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	colPort, colGRPCPort, httpPort, grpcPort := testutil.FreePort(t, "tcp"), testutil.FreePort(t, "tcp"), testutil.FreePort(t, "tcp"), testutil.FreePort(t, "tcp")
 	out := filepath.Join(dir, "collector.jsonl")
 	colCfg := filepath.Join(dir, "otelcol.yaml")
 	writeFile(t, colCfg, fmt.Sprintf(`receivers:
